@@ -1,0 +1,188 @@
+//! Agents and tasks: the traits the macros implement, and the type-erased form the session runs.
+//!
+//! `#[agent]` / `#[agent_task(result = T)]` on a struct implement [`ActivityInfo`] and the marker
+//! ([`Agent`] or [`AgentTask`]); `#[function_tools]` on its `impl` block implements [`Activity`]:
+//! the tool table, the dispatch and the hooks. Both can be written by hand too.
+
+use crate::context::Context;
+use crate::llm::FunctionCall;
+use crate::tools::{ToolDefinition, ToolOutput};
+use crate::Result;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What a task can complete with: cloned into the turn's `final_output` and serialised into
+/// transcripts, so it must be `Clone + Serialize`.
+pub trait TaskResult: Clone + Serialize + Send + Sync + 'static {}
+impl<T: Clone + Serialize + Send + Sync + 'static> TaskResult for T {}
+
+/// The "result" of a plain agent: none. Agents do not complete; they hand off or end the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NoResult {}
+
+/// Static facts about an agent or task, from the struct-level attribute.
+pub trait ActivityInfo: Send + 'static {
+    /// The type `complete` takes and awaiting the task yields; [`NoResult`] for agents.
+    type Result: TaskResult;
+    /// Identifier used in handoff records and transcripts (the type name in snake_case).
+    const ID: &'static str;
+    /// Default instructions (the struct's rustdoc, or `instructions = "..."`).
+    const INSTRUCTIONS: &'static str;
+}
+
+/// Behaviour of an agent or task: instructions, tools and hooks.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no tools or hooks: it is not an `Activity`",
+    label = "add `#[function_tools]` to an `impl {Self}` block",
+    note = "a task with no tools still needs `#[function_tools] impl {Self} {{}}`"
+)]
+pub trait Activity: ActivityInfo {
+    /// Instructions for the LLM while this activity is in control.
+    fn instructions(&self) -> String {
+        Self::INSTRUCTIONS.to_string()
+    }
+
+    /// The tools offered to the LLM.
+    fn tools(&self) -> Vec<Arc<ToolDefinition>>;
+
+    /// Runs the tool named in `call`. Unknown names and undecodable arguments return
+    /// [`ToolOutput::Error`]; they never panic.
+    fn call_tool<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, Self::Result>,
+        call: &'a FunctionCall,
+    ) -> BoxFuture<'a, ToolOutput>;
+
+    /// Called when the activity takes control.
+    fn on_enter<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, Self::Result>,
+    ) -> BoxFuture<'a, Result<()>> {
+        let _ = ctx;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Called when the activity gives up control.
+    fn on_exit<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, Self::Result>,
+    ) -> BoxFuture<'a, Result<()>> {
+        let _ = ctx;
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A plain agent: it talks until it hands off or the session ends.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an agent",
+    label = "mark the struct with `#[agent]`",
+    note = "tasks (`#[agent_task]`) are run with `ctx.run_task(...)`, not started as the session's agent"
+)]
+pub trait Agent: Activity + ActivityInfo<Result = NoResult> {}
+
+/// A focused unit that takes over the conversation until it completes with a typed result.
+///
+/// Run it with `ctx.run_task(task).await` from `on_enter`, `on_exit` or a tool body: those are
+/// the places that get a context able to run it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an agent task",
+    label = "mark the struct with `#[agent_task(result = T)]`"
+)]
+pub trait AgentTask: Activity {}
+
+/// Object-safe view of an [`Activity`], used by the session loop.
+pub(crate) trait DynActivity<R>: Send {
+    fn id(&self) -> &'static str;
+    fn type_name(&self) -> &'static str;
+    fn instructions(&self) -> String;
+    fn tools(&self) -> Vec<Arc<ToolDefinition>>;
+    fn call_tool<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, R>,
+        call: &'a FunctionCall,
+    ) -> BoxFuture<'a, ToolOutput>;
+    fn on_enter<'a>(&'a mut self, ctx: &'a mut Context<'_, R>) -> BoxFuture<'a, Result<()>>;
+    fn on_exit<'a>(&'a mut self, ctx: &'a mut Context<'_, R>) -> BoxFuture<'a, Result<()>>;
+}
+
+impl<A: Activity> DynActivity<A::Result> for A {
+    fn id(&self) -> &'static str {
+        A::ID
+    }
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<A>()
+    }
+    fn instructions(&self) -> String {
+        Activity::instructions(self)
+    }
+    fn tools(&self) -> Vec<Arc<ToolDefinition>> {
+        Activity::tools(self)
+    }
+    fn call_tool<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, A::Result>,
+        call: &'a FunctionCall,
+    ) -> BoxFuture<'a, ToolOutput> {
+        Activity::call_tool(self, ctx, call)
+    }
+    fn on_enter<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, A::Result>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Activity::on_enter(self, ctx)
+    }
+    fn on_exit<'a>(&'a mut self, ctx: &'a mut Context<'_, A::Result>) -> BoxFuture<'a, Result<()>> {
+        Activity::on_exit(self, ctx)
+    }
+}
+
+/// An agent behind a box, as the session holds the current agent.
+pub struct BoxedAgent(pub(crate) Box<dyn DynActivity<NoResult>>);
+
+impl BoxedAgent {
+    /// Boxes `agent`.
+    pub fn new<A: Agent>(agent: A) -> Self {
+        BoxedAgent(Box::new(agent))
+    }
+    /// The agent's id.
+    pub fn id(&self) -> &'static str {
+        self.0.id()
+    }
+}
+
+impl std::fmt::Debug for BoxedAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("BoxedAgent").field(&self.0.id()).finish()
+    }
+}
+
+/// `snake_case` of the last path segment of a type name; used for default ids.
+pub fn snake_case_id(type_name: &str) -> String {
+    let base = type_name.rsplit("::").next().unwrap_or(type_name);
+    let base = base.split('<').next().unwrap_or(base);
+    let mut out = String::with_capacity(base.len() + 4);
+    for (i, ch) in base.chars().enumerate() {
+        if ch.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(ch.to_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn snake_case() {
+        assert_eq!(
+            super::snake_case_id("a::b::CollectConsent"),
+            "collect_consent"
+        );
+        assert_eq!(super::snake_case_id("Get<X>"), "get");
+    }
+}

@@ -1,0 +1,183 @@
+//! The handle agent and task code gets in `on_enter`, `on_exit` and tool bodies.
+//!
+//! Only these places receive a [`Context`], and only a `Context` can run a task, so a task
+//! awaited anywhere else does not compile. A task's context is typed by the task's result, so
+//! completing it with a value of another type does not compile either.
+
+use crate::agent::{AgentTask, NoResult};
+use crate::error::{Error, Result};
+use crate::llm::{ChatContext, CopyOptions, FunctionCall};
+use crate::session::runtime::{self, ActivityState, SessionCore};
+use futures::future::BoxFuture;
+use std::any::Any;
+use std::future::IntoFuture;
+
+/// What agent and task code can do while it is in control of the session.
+///
+/// `R` is the result type of the task the code belongs to ([`NoResult`] for plain agents). Use the
+/// aliases [`AgentContext`] and [`TaskContext`].
+pub struct Context<'a, R> {
+    pub(crate) core: &'a mut SessionCore,
+    pub(crate) state: &'a mut ActivityState,
+    pub(crate) slot: &'a mut Option<Result<R>>,
+    pub(crate) call: Option<&'a FunctionCall>,
+    pub(crate) completed_twice: bool,
+}
+
+/// The context of a plain agent's hooks and tools.
+pub type AgentContext<'a> = Context<'a, NoResult>;
+
+/// The context of a task's hooks and tools; `R` is the task's result type.
+pub type TaskContext<'a, R> = Context<'a, R>;
+
+impl<'a, R: Send + 'static> Context<'a, R> {
+    pub(crate) fn new(
+        core: &'a mut SessionCore,
+        state: &'a mut ActivityState,
+        slot: &'a mut Option<Result<R>>,
+        call: Option<&'a FunctionCall>,
+    ) -> Self {
+        Context {
+            core,
+            state,
+            slot,
+            call,
+            completed_twice: false,
+        }
+    }
+
+    /// The conversation of the agent or task in control, instructions first.
+    pub fn chat_ctx(&self) -> &ChatContext {
+        &self.state.chat_ctx
+    }
+
+    /// Mutable access to the conversation, e.g. to add or remove items.
+    pub fn chat_ctx_mut(&mut self) -> &mut ChatContext {
+        &mut self.state.chat_ctx
+    }
+
+    /// Id of the agent or task in control.
+    pub fn agent_id(&self) -> &'static str {
+        self.state.id
+    }
+
+    /// The tool call being handled, when called from a tool body.
+    pub fn function_call(&self) -> Option<&FunctionCall> {
+        self.call
+    }
+
+    /// The session's userdata, if it is a `T`.
+    ///
+    /// Fails with an error naming the requested and the held type when the session has no
+    /// userdata or holds another type.
+    pub fn userdata<T: Any + Send>(&mut self) -> Result<&mut T> {
+        self.core.userdata_mut::<T>()
+    }
+
+    /// Has the LLM say something now, following `instructions`, and waits until it is said.
+    ///
+    /// Replies generated from hooks and tool bodies are speech only: the LLM is offered no tools
+    /// for them. The user's answer starts the next turn, where the tools are offered again.
+    pub async fn generate_reply(&mut self, instructions: impl Into<String>) -> Result<()> {
+        runtime::speak(self.core, self.state, Some(instructions.into())).await
+    }
+
+    /// Says `text` as is (no LLM) and adds it to the conversation.
+    pub async fn say(&mut self, text: impl Into<String>) -> Result<()> {
+        runtime::say(self.core, self.state, text.into());
+        Ok(())
+    }
+
+    /// Asks the session to close once the current turn is done. Safe from any hook or tool,
+    /// including a task group's callbacks: it takes effect when the running work has stopped.
+    pub fn shutdown(&mut self) {
+        self.core.shutdown_requested = true;
+    }
+
+    /// Runs `task` until it completes and yields its result. The task takes over the
+    /// conversation: the following user turns go to it.
+    ///
+    /// By default the task starts with an empty conversation; see [`TaskRun::with_history`] and
+    /// [`TaskRun::with_chat_ctx`]. When it ends, its conversation merges into this one.
+    pub fn run_task<T: AgentTask>(&mut self, task: T) -> TaskRun<'_, T> {
+        TaskRun {
+            core: self.core,
+            parent: self.state,
+            task,
+            chat_ctx: None,
+            preserve_function_calls: false,
+        }
+    }
+}
+
+impl<R: Send + 'static> Context<'_, R> {
+    /// Completes the task with `value`; the code awaiting the task resumes with it.
+    ///
+    /// The task stops after the current tool call. Completing again is a mistake: the first
+    /// value stands and the tool call is reported to the LLM as failed.
+    pub fn complete(&mut self, value: R) {
+        if self.slot.is_some() {
+            self.completed_twice = true;
+            tracing::error!(
+                task = self.state.id,
+                "task completed twice; the first result stands"
+            );
+            return;
+        }
+        *self.slot = Some(Ok(value));
+    }
+
+    /// Ends the task with an error; the code awaiting the task gets `Err(error)`.
+    pub fn fail(&mut self, error: impl Into<Error>) {
+        if self.slot.is_some() {
+            self.completed_twice = true;
+            return;
+        }
+        *self.slot = Some(Err(error.into()));
+    }
+
+    /// Whether `complete` or `fail` was called.
+    pub fn is_done(&self) -> bool {
+        self.slot.is_some()
+    }
+}
+
+/// A task about to run; `.await` it to run it and get its result.
+#[must_use = "a task runs only when awaited"]
+pub struct TaskRun<'c, T: AgentTask> {
+    pub(crate) core: &'c mut SessionCore,
+    pub(crate) parent: &'c mut ActivityState,
+    pub(crate) task: T,
+    pub(crate) chat_ctx: Option<ChatContext>,
+    pub(crate) preserve_function_calls: bool,
+}
+
+impl<T: AgentTask> TaskRun<'_, T> {
+    /// Starts the task with `chat_ctx` as its history.
+    pub fn with_chat_ctx(mut self, chat_ctx: ChatContext) -> Self {
+        self.chat_ctx = Some(chat_ctx);
+        self
+    }
+
+    /// Starts the task with a copy of the current conversation, filtered by `options`
+    /// (typically `CopyOptions::all().exclude_instructions()`).
+    pub fn with_history(mut self, options: CopyOptions) -> Self {
+        self.chat_ctx = Some(self.parent.chat_ctx.copy(&options));
+        self
+    }
+
+    /// Keeps the task's function calls when its conversation merges back (dropped by default).
+    pub fn preserve_function_calls(mut self) -> Self {
+        self.preserve_function_calls = true;
+        self
+    }
+}
+
+impl<'c, T: AgentTask> IntoFuture for TaskRun<'c, T> {
+    type Output = Result<T::Result>;
+    type IntoFuture = BoxFuture<'c, Result<T::Result>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(runtime::run_task(self))
+    }
+}

@@ -1,0 +1,288 @@
+//! `AgentSession`: one conversation, driven by a background loop that owns the agents.
+//!
+//! The handle sends commands (user text, reply requests, DTMF, close) to the loop and waits for the
+//! turn they start to finish; events stream to subscribers as they happen.
+
+pub mod events;
+pub mod run_result;
+pub(crate) mod runtime;
+
+pub use events::{RunEvent, SessionEvent};
+pub use run_result::RunResult;
+
+use crate::agent::{Agent, BoxedAgent};
+use crate::error::{Error, Result};
+use crate::llm::Llm;
+use crate::tools::{IntoToolOutput, ToolOutput};
+use runtime::{Command, SessionCore, Shared};
+use std::any::Any;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Limits and defaults of a session.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Most LLM↔tool round trips in one reply; after that the LLM must answer without tools.
+    pub max_tool_steps: usize,
+    /// How long `close` waits for hooks to finish before it aborts the loop.
+    pub close_timeout: Duration,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            max_tool_steps: 5,
+            close_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Builds an [`AgentSession`].
+pub struct AgentSessionBuilder {
+    llm: Option<Arc<dyn Llm>>,
+    userdata: Option<(Box<dyn Any + Send>, &'static str)>,
+    options: SessionOptions,
+}
+
+impl AgentSessionBuilder {
+    /// The LLM every agent and task uses.
+    pub fn llm(mut self, llm: impl Llm) -> Self {
+        self.llm = Some(Arc::new(llm));
+        self
+    }
+
+    /// The LLM, already shared.
+    pub fn llm_arc(mut self, llm: Arc<dyn Llm>) -> Self {
+        self.llm = Some(llm);
+        self
+    }
+
+    /// Application state that tools reach with `ctx.userdata::<T>()`.
+    pub fn userdata<T: Any + Send>(mut self, userdata: T) -> Self {
+        self.userdata = Some((Box::new(userdata), std::any::type_name::<T>()));
+        self
+    }
+
+    /// Most LLM↔tool round trips per reply (default 5).
+    pub fn max_tool_steps(mut self, steps: usize) -> Self {
+        self.options.max_tool_steps = steps;
+        self
+    }
+
+    /// All options at once.
+    pub fn options(mut self, options: SessionOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The session. Fails when no LLM was given.
+    pub fn build(self) -> Result<AgentSession> {
+        let llm = self.llm.ok_or_else(|| {
+            Error::Usage("an AgentSession needs an LLM: call .llm(...) on the builder".into())
+        })?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared::default());
+        let core = SessionCore::new(llm, self.options, rx, shared.clone(), self.userdata);
+        Ok(AgentSession {
+            commands: tx,
+            shared,
+            core: Mutex::new(Some(core)),
+            started: AtomicBool::new(false),
+            join: Mutex::new(None),
+        })
+    }
+}
+
+/// One conversation with a user. Cheap to share behind an `Arc`; every method takes `&self`.
+///
+/// ```no_run
+/// # use agents_core::prelude::*;
+/// # async fn demo(llm: impl Llm, agent: impl Agent) -> agents_core::Result<()> {
+/// let session = AgentSession::builder().llm(llm).build()?;
+/// session.start(agent).await?;
+/// let turn = session.run("Hello").await?;
+/// println!("{}", turn.assistant_text());
+/// session.close().await;
+/// # Ok(()) }
+/// ```
+pub struct AgentSession {
+    commands: mpsc::UnboundedSender<Command>,
+    shared: Arc<Shared>,
+    core: Mutex<Option<SessionCore>>,
+    started: AtomicBool,
+    join: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl AgentSession {
+    /// A builder; `.llm(...)` is required.
+    pub fn builder() -> AgentSessionBuilder {
+        AgentSessionBuilder {
+            llm: None,
+            userdata: None,
+            options: SessionOptions::default(),
+        }
+    }
+
+    /// A session with `llm` and default options.
+    pub fn new(llm: impl Llm) -> Self {
+        Self::builder().llm(llm).build().expect("an LLM was given")
+    }
+
+    /// Starts the session with `agent` and returns what its `on_enter` did (including any task
+    /// it started), once the agent waits for the user. No delay is needed before the first
+    /// [`run`](Self::run).
+    pub async fn start<A: Agent>(&self, agent: A) -> Result<RunResult> {
+        let core = lock(&self.core).take().ok_or_else(|| {
+            Error::Usage("this session was already started; start() may be called once".into())
+        })?;
+        let (tx, rx) = oneshot::channel();
+        let handle = tokio::spawn(runtime::session_main(core, BoxedAgent::new(agent), tx));
+        *lock(&self.join) = Some(handle);
+        self.started.store(true, Ordering::SeqCst);
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Sends one user turn and returns its events once the agent has finished responding
+    /// (a task started in the turn may still be waiting for the user).
+    pub async fn run(&self, user_input: impl Into<String>) -> Result<RunResult> {
+        let text = user_input.into();
+        self.send(|reply| Command::UserInput { text, reply }).await
+    }
+
+    /// Asks the agent in control to say something, following `instructions`.
+    pub async fn generate_reply(&self, instructions: impl Into<String>) -> Result<RunResult> {
+        let instructions = instructions.into();
+        self.send(|reply| Command::GenerateReply {
+            instructions,
+            reply,
+        })
+        .await
+    }
+
+    /// Says `text` as the agent, without the LLM.
+    pub async fn say(&self, text: impl Into<String>) -> Result<RunResult> {
+        let text = text.into();
+        self.send(|reply| Command::Say { text, reply }).await
+    }
+
+    /// Sends keypad digits (`0-9`, `*`, `#`, `A-D`) from the user.
+    pub async fn send_dtmf(&self, digits: impl Into<String>) -> Result<RunResult> {
+        let digits = digits.into();
+        self.send(|reply| Command::Dtmf { digits, reply }).await
+    }
+
+    /// Receives every event of the session from now on.
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<SessionEvent> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        lock(&self.shared.subscribers).push(tx);
+        rx
+    }
+
+    /// A clone of the session's userdata, if it is a `T`. Works after `close` too.
+    pub async fn userdata<T: Any + Send + Clone>(&self) -> Result<T> {
+        if self.started.load(Ordering::SeqCst) {
+            let (tx, rx) = oneshot::channel();
+            let f = Box::new(
+                move |data: Option<&mut (dyn Any + Send)>, held: &'static str| {
+                    let _ = tx.send(runtime::clone_userdata::<T>(data, held));
+                },
+            );
+            if self.commands.send(Command::WithUserdata(f)).is_ok() {
+                if let Ok(result) = rx.await {
+                    return result;
+                }
+            }
+        } else if let Some(core) = lock(&self.core).as_mut() {
+            return core.userdata_mut::<T>().map(|v| v.clone());
+        }
+        let mut last = lock(&self.shared.final_userdata);
+        match last.as_mut() {
+            Some((data, held)) => runtime::clone_userdata::<T>(Some(data.as_mut()), held),
+            None => runtime::clone_userdata::<T>(None, ""),
+        }
+    }
+
+    /// Replaces the body of every tool named `name` (of any agent or task) for this session.
+    /// The closure gets the call's arguments as JSON.
+    pub fn mock_tool<F, O>(&self, name: &str, f: F)
+    where
+        F: Fn(serde_json::Value) -> O + Send + Sync + 'static,
+        O: IntoToolOutput,
+    {
+        self.mock(None, name, f)
+    }
+
+    /// Replaces the body of tool `name` of the agent or task `A` only.
+    pub fn mock_tool_of<A: crate::agent::ActivityInfo, F, O>(&self, name: &str, f: F)
+    where
+        F: Fn(serde_json::Value) -> O + Send + Sync + 'static,
+        O: IntoToolOutput,
+    {
+        self.mock(Some(A::ID), name, f)
+    }
+
+    fn mock<F, O>(&self, agent: Option<&'static str>, name: &str, f: F)
+    where
+        F: Fn(serde_json::Value) -> O + Send + Sync + 'static,
+        O: IntoToolOutput,
+    {
+        let f: runtime::MockFn = Arc::new(move |args| -> ToolOutput { f(args).into_tool_output() });
+        lock(&self.shared.mocks).insert((agent, name.to_string()), f);
+    }
+
+    /// Removes all tool mocks.
+    pub fn clear_mocks(&self) {
+        lock(&self.shared.mocks).clear();
+    }
+
+    /// Closes the session: running tasks are cancelled innermost first, `on_exit` hooks run, and
+    /// the loop ends. Waits at most `close_timeout`, then aborts the loop.
+    pub async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.commands.send(Command::Close { reply: tx });
+        let handle = lock(&self.join).take();
+        if let Some(handle) = handle {
+            let timeout = self.shared.close_timeout();
+            let abort = handle.abort_handle();
+            if tokio::time::timeout(timeout, handle).await.is_err() {
+                tracing::warn!("session loop did not stop within {timeout:?}; aborting it");
+                abort.abort();
+            }
+        }
+        drop(rx);
+    }
+
+    /// Whether the session loop has ended.
+    pub fn is_closed(&self) -> bool {
+        self.commands.is_closed()
+    }
+
+    async fn send(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<RunResult>>) -> Command,
+    ) -> Result<RunResult> {
+        if !self.started.load(Ordering::SeqCst) {
+            return Err(Error::Usage(
+                "the session is not started: call session.start(agent) first".into(),
+            ));
+        }
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(make(tx)).map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+}
+
+impl Drop for AgentSession {
+    fn drop(&mut self) {
+        // The loop sees the command channel close and unwinds on its own.
+        let _ = self.commands.send(Command::Close {
+            reply: oneshot::channel().0,
+        });
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
