@@ -35,7 +35,7 @@ pub trait ActivityInfo: Send + 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no tools or hooks: it is not an `Activity`",
     label = "add `#[function_tools]` to an `impl {Self}` block",
-    note = "a task with no tools still needs `#[function_tools] impl {Self} {{}}`"
+    note = "an agent or task with no tools still needs `#[function_tools] impl {Self} {{}}`"
 )]
 pub trait Activity: ActivityInfo {
     /// Instructions for the LLM while this activity is in control.

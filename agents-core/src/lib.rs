@@ -4,6 +4,8 @@
 //! Start with [`prelude`], the [`agent_task`] and [`function_tools`] attributes, and
 //! [`session::AgentSession`]; test agents with [`testing`].
 
+extern crate self as agents_core;
+
 pub mod agent;
 pub mod context;
 pub mod error;
