@@ -13,6 +13,7 @@ pub mod llm;
 pub mod session;
 pub mod testing;
 pub mod tools;
+pub mod workflows;
 
 pub use agents_macros::{agent, agent_task, function_tool, function_tools};
 pub use error::{Error, Result};
@@ -25,6 +26,7 @@ pub mod prelude {
     pub use crate::llm::{ChatContext, CopyOptions, Llm, Role};
     pub use crate::session::{AgentSession, RunEvent, RunResult, SessionEvent};
     pub use crate::tools::{Handoff, Json, StopResponse, ToolError, ToolOutput};
+    pub use crate::workflows::{TaskCompletedEvent, TaskGroup, TaskGroupResult, TaskKey};
     pub use crate::{agent, agent_task, function_tool, function_tools};
 }
 

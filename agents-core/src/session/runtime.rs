@@ -727,16 +727,38 @@ pub(crate) async fn run_task<T: AgentTask>(run: TaskRun<'_, T>) -> Result<T::Res
         chat_ctx,
         preserve_function_calls,
     } = run;
+    run_task_inline(
+        core,
+        parent,
+        &mut task,
+        chat_ctx.unwrap_or_default(),
+        preserve_function_calls,
+        Vec::new(),
+    )
+    .await
+}
+
+/// The body of [`run_task`], also used by task groups (which add tools such as `out_of_scope`).
+pub(crate) async fn run_task_inline<T: AgentTask>(
+    core: &mut SessionCore,
+    parent: &mut ActivityState,
+    task: &mut T,
+    history: ChatContext,
+    preserve_function_calls: bool,
+    extra_tools: Vec<ExtraTool>,
+) -> Result<T::Result> {
     if core.closing {
         return Err(Error::Cancelled {
             task: T::ID.to_string(),
         });
     }
     let tools = task.tools();
-    let own: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
-    let history = chat_ctx
-        .unwrap_or_default()
-        .copy(&CopyOptions::all().only_tools(own));
+    let own: Vec<String> = tools
+        .iter()
+        .map(|t| t.name.to_string())
+        .chain(extra_tools.iter().map(|t| t.definition.name.to_string()))
+        .collect();
+    let history = history.copy(&CopyOptions::all().only_tools(own));
     let mut state = ActivityState::new(
         T::ID,
         std::any::type_name::<T>(),
@@ -744,11 +766,12 @@ pub(crate) async fn run_task<T: AgentTask>(run: TaskRun<'_, T>) -> Result<T::Res
         tools,
         history,
     );
+    state.extra_tools = extra_tools;
     record_handoff(core, &mut state, Some(parent.id.to_string()));
     let mut slot: Option<Result<T::Result>> = None;
-    run_hook(core, &mut state, &mut task, &mut slot, Hook::Enter).await;
-    activity_loop(core, &mut state, &mut task, &mut slot, false).await;
-    run_hook(core, &mut state, &mut task, &mut slot, Hook::Exit).await;
+    run_hook(core, &mut state, task, &mut slot, Hook::Enter).await;
+    activity_loop(core, &mut state, task, &mut slot, false).await;
+    run_hook(core, &mut state, task, &mut slot, Hook::Exit).await;
 
     let mut merge = CopyOptions::all().exclude_instructions();
     merge.exclude_function_calls = !preserve_function_calls;
