@@ -601,10 +601,17 @@ async fn reply_loop<R: Send + 'static>(
         }
         let mut wants_reply = false;
         let mut handoff = None;
-        for request in calls {
-            let call = FunctionCall::new(request.call_id, request.name, request.arguments);
+        // All calls of the reply go into the conversation first (as the LLM sent them in one
+        // message), then each runs in order and its output follows.
+        let calls: Vec<FunctionCall> = calls
+            .into_iter()
+            .map(|c| FunctionCall::new(c.call_id, c.name, c.arguments))
+            .collect();
+        for call in &calls {
             state.chat_ctx.push(call.clone());
             core.record(RunEvent::FunctionCall(call.clone()), state.id);
+        }
+        for call in calls {
             let output = if slot.is_some() || handoff.is_some() {
                 ToolOutput::Error("Not run: control has already moved on.".into())
             } else {
