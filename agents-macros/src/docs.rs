@@ -13,7 +13,7 @@ pub fn doc_lines(attrs: &[Attribute]) -> Vec<String> {
         if let Meta::NameValue(nv) = &attr.meta {
             if let Expr::Lit(lit) = &nv.value {
                 if let Lit::Str(s) = &lit.lit {
-                    for line in s.value().lines() {
+                    for line in s.value().split('\n') {
                         lines.push(line.strip_prefix(' ').unwrap_or(line).to_string());
                     }
                 }
