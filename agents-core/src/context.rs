@@ -61,6 +61,11 @@ impl<'a, R: Send + 'static> Context<'a, R> {
         self.state.id
     }
 
+    /// How the latest user input arrived (text or a speech transcript).
+    pub fn input_modality(&self) -> crate::session::InputModality {
+        self.core.input_modality
+    }
+
     /// The tool call being handled, when called from a tool body.
     pub fn function_call(&self) -> Option<&FunctionCall> {
         self.call

@@ -7,6 +7,7 @@
 extern crate self as agents_core;
 
 pub mod agent;
+pub mod console;
 pub mod context;
 pub mod error;
 pub mod llm;
@@ -24,7 +25,7 @@ pub mod prelude {
     pub use crate::context::{AgentContext, Context, TaskContext};
     pub use crate::error::{Error, Result};
     pub use crate::llm::{ChatContext, CopyOptions, Llm, Role};
-    pub use crate::session::{AgentSession, RunEvent, RunResult, SessionEvent};
+    pub use crate::session::{AgentSession, InputModality, RunEvent, RunResult, SessionEvent};
     pub use crate::tools::{Handoff, Json, StopResponse, ToolError, ToolOutput};
     pub use crate::workflows::{TaskCompletedEvent, TaskGroup, TaskGroupResult, TaskKey};
     pub use crate::{agent, agent_task, function_tool, function_tools};

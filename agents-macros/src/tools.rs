@@ -26,7 +26,7 @@ struct Param {
 
 /// One argument in the method's order: either the context or a JSON parameter.
 enum Arg {
-    Context(Type),
+    Context(Box<Type>),
     Json(usize),
 }
 
@@ -239,7 +239,7 @@ fn parse_tool(f: &ImplItemFn, marker: Marker, errors: &mut Errors) -> Option<Too
                     "take the context as `&mut`, e.g. `ctx: &mut TaskContext<'_, T>`",
                 );
             }
-            args.push(Arg::Context(ctx));
+            args.push(Arg::Context(Box::new(ctx)));
             continue;
         }
         let Pat::Ident(pi) = &*pt.pat else {

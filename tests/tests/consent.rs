@@ -1,7 +1,7 @@
 //! The seed's consent flow: `CustomerServiceAgent` awaits `CollectConsent` in `on_enter`.
 
 use agents_core::prelude::*;
-use agents_core::testing::{Reply, RunResultExt, ScriptedLlm};
+use agents_core::testing::{Reply, ScriptedLlm};
 
 /// Ask for recording consent and get a clear yes or no answer.
 /// Be polite and professional.
@@ -99,7 +99,7 @@ async fn consent_given_continues_the_conversation() {
     let first = &requests[0];
     assert!(first.instructions().contains("Ask for recording consent"));
     assert!(
-        first.offers_tool("consent_given") == false,
+        !first.offers_tool("consent_given"),
         "on_enter replies are speech only"
     );
     let answer = &requests[1];

@@ -1,7 +1,7 @@
 //! The seed's contact-info task awaited from a tool, and the unordered behavioural interview.
 
 use agents_core::prelude::*;
-use agents_core::testing::{Reply, RunResultExt, ScriptedLlm};
+use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -12,6 +12,7 @@ enum Method {
 
 /// A postal address.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
+#[allow(dead_code)]
 struct Address {
     /// Street and number
     street: String,

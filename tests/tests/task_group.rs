@@ -2,7 +2,7 @@
 //! `return_exceptions`, summaries.
 
 use agents_core::prelude::*;
-use agents_core::testing::{Reply, RunResultExt, ScriptedLlm};
+use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 

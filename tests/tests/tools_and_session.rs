@@ -2,7 +2,7 @@
 //! session lives on; userdata, handoffs, hooks, step limits and mocks.
 
 use agents_core::prelude::*;
-use agents_core::testing::{Reply, RunResultExt, ScriptedLlm};
+use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 
@@ -78,7 +78,7 @@ impl OrderAgent {
 
     /// Transfer to billing.
     #[function_tool]
-    async fn to_billing(&mut self) -> Handoff {
+    async fn transfer_to_billing(&mut self) -> Handoff {
         Handoff::to(BillingAgent).with_message("Transferring you to billing.")
     }
 }
@@ -264,7 +264,7 @@ async fn userdata_unset_or_mistyped_is_a_clear_error() {
 #[tokio::test]
 async fn handoff_runs_exit_and_enter_hooks() {
     let llm = ScriptedLlm::new()
-        .on_user("billing", Reply::call("to_billing", json!({})))
+        .on_user("billing", Reply::call("transfer_to_billing", json!({})))
         .otherwise(Reply::text("ok"));
     let session = session_with(llm);
     let agent = OrderAgent::default();
@@ -272,7 +272,7 @@ async fn handoff_runs_exit_and_enter_hooks() {
     session.start(agent).await.unwrap();
     let turn = session.run("I have a billing question").await.unwrap();
     let mut e = turn.expect();
-    e.next_event().is_function_call("to_billing", None);
+    e.next_event().is_function_call("transfer_to_billing", None);
     e.next_event()
         .is_function_call_output()
         .with_output_containing("Transferring you to billing.");

@@ -21,6 +21,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
+/// How the user's input reached the session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputModality {
+    /// Typed text (chat, console).
+    #[default]
+    Text,
+    /// A speech transcript: may hold recognition errors, so values are read back for
+    /// confirmation by default.
+    Audio,
+}
+
 /// Limits and defaults of a session.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
@@ -147,8 +159,23 @@ impl AgentSession {
     /// Sends one user turn and returns its events once the agent has finished responding
     /// (a task started in the turn may still be waiting for the user).
     pub async fn run(&self, user_input: impl Into<String>) -> Result<RunResult> {
+        self.run_as(user_input, InputModality::Text).await
+    }
+
+    /// Like [`run`](Self::run), for input that came in another way (e.g. a speech
+    /// transcript), which tasks may treat differently (voice input is confirmed by default).
+    pub async fn run_as(
+        &self,
+        user_input: impl Into<String>,
+        modality: InputModality,
+    ) -> Result<RunResult> {
         let text = user_input.into();
-        self.send(|reply| Command::UserInput { text, reply }).await
+        self.send(|reply| Command::UserInput {
+            text,
+            modality,
+            reply,
+        })
+        .await
     }
 
     /// Asks the agent in control to say something, following `instructions`.

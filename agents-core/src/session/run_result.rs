@@ -19,6 +19,11 @@ impl RunResult {
         &self.events
     }
 
+    /// Assertions over the turn's events; see [`crate::testing::RunAssert`].
+    pub fn expect(&self) -> crate::testing::RunAssert<'_> {
+        crate::testing::expect(self)
+    }
+
     /// The result of the last task completed in this turn, if it is a `T`.
     pub fn final_output<T: 'static>(&self) -> Option<&T> {
         self.final_output

@@ -10,7 +10,7 @@
 
 use super::events::{RunEvent, SessionEvent};
 use super::run_result::RunResult;
-use super::{lock, SessionOptions};
+use super::{lock, InputModality, SessionOptions};
 use crate::agent::{AgentTask, BoxedAgent, DynActivity, NoResult};
 use crate::context::{Context, TaskRun};
 use crate::error::{Error, Result};
@@ -34,6 +34,7 @@ type UserdataFn = Box<dyn FnOnce(Option<&mut (dyn Any + Send)>, &'static str) + 
 pub(crate) enum Command {
     UserInput {
         text: String,
+        modality: InputModality,
         reply: RunReply,
     },
     GenerateReply {
@@ -76,11 +77,14 @@ struct RunCollector {
     reply: Option<RunReply>,
 }
 
+/// Handles a call to an [`ExtraTool`]; `Err` ends the activity with that error.
+pub(crate) type ExtraToolHandler =
+    Arc<dyn Fn(&FunctionCall) -> std::result::Result<ToolOutput, Error> + Send + Sync>;
+
 /// A tool that is not part of the activity's own table (e.g. a task group's `out_of_scope`).
 pub(crate) struct ExtraTool {
     pub(crate) definition: Arc<ToolDefinition>,
-    pub(crate) handler:
-        Arc<dyn Fn(&FunctionCall) -> std::result::Result<ToolOutput, Error> + Send + Sync>,
+    pub(crate) handler: ExtraToolHandler,
 }
 
 /// The per-activity state the loop keeps beside the user's agent or task value.
@@ -142,6 +146,7 @@ pub(crate) struct SessionCore {
     run: Option<RunCollector>,
     pub(crate) closing: bool,
     pub(crate) shutdown_requested: bool,
+    pub(crate) input_modality: InputModality,
     close_replies: Vec<oneshot::Sender<()>>,
 }
 
@@ -168,6 +173,7 @@ impl SessionCore {
             run: None,
             closing: false,
             shutdown_requested: false,
+            input_modality: InputModality::Text,
             close_replies: Vec::new(),
         }
     }
@@ -438,8 +444,13 @@ async fn activity_loop<R: Send + 'static>(
             return LoopExit::Closed;
         };
         let handoff = match cmd {
-            Command::UserInput { text, reply } => {
+            Command::UserInput {
+                text,
+                modality,
+                reply,
+            } => {
                 core.begin_run(Some(reply));
+                core.input_modality = modality;
                 let msg = ChatMessage::new(Role::User, text);
                 state.chat_ctx.push(msg.clone());
                 core.emit(SessionEvent::Message {

@@ -251,6 +251,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the probe depth is what is under test
     fn autoref_dispatch_picks_the_most_specific_conversion() {
         assert_eq!(text((&&&Ret::new("hi".to_string())).__tool_output()), "hi");
         assert_eq!(text((&&&Ret::new(())).__tool_output()), "");

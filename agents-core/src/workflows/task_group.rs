@@ -21,6 +21,9 @@ pub const OUT_OF_SCOPE: &str = "out_of_scope";
 type Value = Arc<dyn Any + Send + Sync>;
 type Callback = Box<dyn FnMut(TaskCompletedEvent) -> BoxFuture<'static, Result<()>> + Send>;
 
+/// A finished task's outcome (result and its JSON) and the task value itself.
+type GroupTaskOutcome = (Result<(Value, serde_json::Value)>, Box<dyn Any + Send>);
+
 /// Runs one task of the group and returns its result, type-erased.
 trait GroupTask: Send {
     fn run<'a>(
@@ -28,7 +31,7 @@ trait GroupTask: Send {
         core: &'a mut SessionCore,
         group: &'a mut ActivityState,
         extra_tools: Vec<ExtraTool>,
-    ) -> BoxFuture<'a, (Result<(Value, serde_json::Value)>, Box<dyn Any + Send>)>;
+    ) -> BoxFuture<'a, GroupTaskOutcome>;
 }
 
 struct Typed<T>(T);
@@ -39,7 +42,7 @@ impl<T: AgentTask> GroupTask for Typed<T> {
         core: &'a mut SessionCore,
         group: &'a mut ActivityState,
         extra_tools: Vec<ExtraTool>,
-    ) -> BoxFuture<'a, (Result<(Value, serde_json::Value)>, Box<dyn Any + Send>)> {
+    ) -> BoxFuture<'a, GroupTaskOutcome> {
         Box::pin(async move {
             let mut task = self.0;
             let history = group.chat_ctx.clone();
@@ -465,6 +468,7 @@ impl ActivityInfo for TaskGroup {
     const INSTRUCTIONS: &'static str = "";
 }
 
+#[diagnostic::do_not_recommend]
 impl Activity for TaskGroup {
     fn tools(&self) -> Vec<Arc<ToolDefinition>> {
         Vec::new()

@@ -1,0 +1,278 @@
+//! Console mode for agent binaries: `<bin> console` talks to a real model over stdin/stdout,
+//! `<bin> demo` plays a built-in script against a scripted model.
+//!
+//! One stdin line is one user turn; the next line is read only after the agent has finished its
+//! turn, so a piped script gives the same output every time. Agent words are printed as they
+//! stream. `/dtmf 1234#` sends keypad digits. End of input closes the session and exits 0.
+//!
+//! ```no_run
+//! use agents_core::console::{self, Cli};
+//! use agents_core::prelude::*;
+//! # #[agent] struct Assistant; #[function_tools] impl Assistant {}
+//! # fn demo_llm() -> agents_core::testing::ScriptedLlm { agents_core::testing::ScriptedLlm::new() }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     let cli: Cli = Cli::parse_args();
+//!     let llm = match cli.llm(demo_llm) {
+//!         Ok(llm) => llm,
+//!         Err(e) => return console::fail(e),
+//!     };
+//!     let session = AgentSession::builder().llm_arc(llm).build().expect("llm is set");
+//!     console::run(&cli, session, Assistant, &["Hello!"]).await
+//! }
+//! ```
+
+use crate::agent::Agent;
+use crate::error::{Error, Result};
+use crate::llm::openai::OpenAiLlm;
+use crate::llm::{Llm, Role};
+use crate::session::{AgentSession, RunResult, SessionEvent};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::mpsc;
+
+/// Command line of an agent binary; `E` adds the binary's own flags (mark them `global = true`
+/// to accept them after the subcommand).
+#[derive(Debug, clap::Parser)]
+#[command(about = "A conversational agent", long_about = None)]
+pub struct Cli<E: clap::Args = NoArgs> {
+    /// How to run.
+    #[command(subcommand)]
+    pub mode: Mode,
+    /// Write every session event as one JSON object per line to this file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub transcript: Option<PathBuf>,
+    /// Model name for `console` (default: $OPENAI_MODEL or gpt-4o-mini).
+    #[arg(long, global = true)]
+    pub model: Option<String>,
+    /// The binary's own flags.
+    #[command(flatten)]
+    pub extra: E,
+}
+
+/// No extra flags.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NoArgs {}
+
+/// Run mode.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Mode {
+    /// Talk to the agent on stdin/stdout with a real model (OPENAI_API_KEY, OPENAI_BASE_URL).
+    Console,
+    /// Play the built-in conversation against a scripted model; no key needed.
+    Demo,
+}
+
+impl<E: clap::Args> Cli<E> {
+    /// Parses the process arguments (exits with usage on error, as clap does).
+    pub fn parse_args() -> Self {
+        <Self as clap::Parser>::parse()
+    }
+
+    /// The LLM for the chosen mode: the OpenAI-compatible provider configured from the
+    /// environment (and `--model`) in console mode, `demo()` in demo mode.
+    pub fn llm<L: Llm>(&self, demo: impl FnOnce() -> L) -> Result<Arc<dyn Llm>> {
+        match self.mode {
+            Mode::Demo => Ok(Arc::new(demo())),
+            Mode::Console => {
+                let mut builder = OpenAiLlm::builder().from_env();
+                if let Some(model) = &self.model {
+                    builder = builder.model(model.clone());
+                }
+                Ok(Arc::new(builder.build()?))
+            }
+        }
+    }
+}
+
+/// Prints `error` and returns the failure exit code.
+pub fn fail(error: Error) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "error: {error}");
+    ExitCode::FAILURE
+}
+
+/// Prints events and writes the transcript.
+struct Printer {
+    transcript: Option<std::io::BufWriter<std::fs::File>>,
+    mid_line: bool,
+}
+
+impl Printer {
+    fn print(&mut self, event: &SessionEvent) {
+        let mut out = std::io::stdout().lock();
+        if let (Some(file), false) = (
+            self.transcript.as_mut(),
+            matches!(event, SessionEvent::TextDelta { .. }),
+        ) {
+            if let Ok(line) = serde_json::to_string(event) {
+                let _ = writeln!(file, "{line}");
+            }
+        }
+        match event {
+            SessionEvent::TextDelta { content } => {
+                if !self.mid_line {
+                    let _ = write!(out, "agent: ");
+                    self.mid_line = true;
+                }
+                let _ = write!(out, "{content}");
+            }
+            SessionEvent::Message {
+                role: Role::Assistant,
+                ..
+            } => {
+                if self.mid_line {
+                    let _ = writeln!(out);
+                    self.mid_line = false;
+                }
+            }
+            SessionEvent::FunctionCall {
+                name, arguments, ..
+            } => {
+                let _ = writeln!(out, "  [call {name}({arguments})]");
+            }
+            SessionEvent::FunctionCallOutput {
+                name,
+                output,
+                is_error,
+                ..
+            } => {
+                let tag = if *is_error { " error" } else { "" };
+                let _ = writeln!(out, "  [{name}{tag} -> {output}]");
+            }
+            SessionEvent::AgentHandoff {
+                old_agent,
+                new_agent,
+            } => {
+                let old = old_agent.as_deref().unwrap_or("start");
+                let _ = writeln!(out, "  [{old} -> {new_agent}]");
+            }
+            SessionEvent::TaskCompleted { name, output } => {
+                let _ = writeln!(out, "  [{name} completed: {output}]");
+            }
+            SessionEvent::Error { content } => {
+                let _ = writeln!(out, "  [error: {content}]");
+            }
+            SessionEvent::Dtmf { digits } => {
+                let _ = writeln!(out, "  [dtmf {digits}]");
+            }
+            SessionEvent::Closed => {
+                let _ = writeln!(out, "  [session closed]");
+            }
+            SessionEvent::Message { .. } => {}
+        }
+        let _ = out.flush();
+    }
+
+    fn flush(&mut self) {
+        if let Some(f) = self.transcript.as_mut() {
+            let _ = f.flush();
+        }
+    }
+}
+
+/// Drives `fut` while printing the events it produces as they arrive.
+async fn drive<F: std::future::Future<Output = Result<RunResult>>>(
+    fut: F,
+    events: &mut mpsc::UnboundedReceiver<SessionEvent>,
+    printer: &mut Printer,
+) -> Result<RunResult> {
+    tokio::pin!(fut);
+    let result = loop {
+        tokio::select! {
+            biased;
+            Some(ev) = events.recv() => printer.print(&ev),
+            res = &mut fut => break res,
+        }
+    };
+    while let Ok(ev) = events.try_recv() {
+        printer.print(&ev);
+    }
+    printer.flush();
+    result
+}
+
+/// Runs `agent` in `session` per the command line: stdin lines in console mode, `demo_lines` in
+/// demo mode. Returns the process exit code (0 when input ends normally).
+pub async fn run<E: clap::Args, A: Agent>(
+    cli: &Cli<E>,
+    session: AgentSession,
+    agent: A,
+    demo_lines: &[&str],
+) -> ExitCode {
+    let transcript = match &cli.transcript {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(std::io::BufWriter::new(f)),
+            Err(e) => {
+                return fail(Error::Usage(format!(
+                    "cannot write the transcript {}: {e}",
+                    path.display()
+                )))
+            }
+        },
+        None => None,
+    };
+    let mut printer = Printer {
+        transcript,
+        mid_line: false,
+    };
+    let mut events = session.subscribe();
+    if let Err(e) = drive(session.start(agent), &mut events, &mut printer).await {
+        return fail(e);
+    }
+
+    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut demo = demo_lines.iter();
+    loop {
+        let line = match cli.mode {
+            Mode::Demo => match demo.next() {
+                Some(l) => {
+                    println_user(l);
+                    l.to_string()
+                }
+                None => break,
+            },
+            Mode::Console => match stdin.next_line().await {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => return fail(Error::Usage(format!("cannot read stdin: {e}"))),
+            },
+        };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let turn = match line.strip_prefix("/dtmf") {
+            Some(digits) => {
+                drive(session.send_dtmf(digits.trim()), &mut events, &mut printer).await
+            }
+            None => drive(session.run(line), &mut events, &mut printer).await,
+        };
+        match turn {
+            Ok(_) => {}
+            Err(Error::Closed) => break,
+            Err(e) => printer.print(&SessionEvent::Error {
+                content: e.to_string(),
+            }),
+        }
+    }
+    drive(
+        async {
+            session.close().await;
+            Ok(RunResult::default())
+        },
+        &mut events,
+        &mut printer,
+    )
+    .await
+    .ok();
+    ExitCode::SUCCESS
+}
+
+fn println_user(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "user: {line}");
+}

@@ -1,0 +1,578 @@
+//! An [`Llm`] for the OpenAI Chat Completions API and servers that speak it (vLLM, Ollama,
+//! LiteLLM, Azure-style gateways, ...).
+//!
+//! Replies are streamed: text chunks are handed on as they arrive, tool calls once complete.
+//! Failures before the first token (HTTP 429, 5xx, connection errors, timeouts) are retried with
+//! exponential backoff and full jitter, honouring `Retry-After`; once tokens have been streamed
+//! nothing is retried and the caller decides. Dropping the stream aborts the HTTP request.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), agents_core::llm::LlmError> {
+//! use agents_core::llm::openai::OpenAiLlm;
+//! let llm = OpenAiLlm::from_env()?; // OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL
+//! let local = OpenAiLlm::builder()
+//!     .base_url("http://127.0.0.1:8000/v1")
+//!     .model("llama3")
+//!     .build()?;
+//! # Ok(()) }
+//! ```
+
+mod retry;
+mod sse;
+mod wire;
+
+use crate::llm::{ChatRequest, ChatStream, Llm, LlmError};
+use eventsource_stream::Eventsource;
+use futures::future::BoxFuture;
+use futures::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use retry::RetryPolicy;
+use sse::ReplyStream;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Base URL used when none is configured.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// Model used when none is configured: small, fast and cheap, which suits conversation.
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+
+/// Most of an error body kept in [`LlmError::Status`], in characters.
+const ERROR_BODY_CHARS: usize = 500;
+/// Most of an error body read from the network, in bytes.
+const ERROR_BODY_BYTES: usize = 8 * 1024;
+
+/// An API key that never shows itself in `Debug` or `Display` output, so it cannot leak
+/// through logs or error messages.
+#[derive(Clone, PartialEq, Eq)]
+struct ApiKey(Arc<str>);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Removes the API key from text the server sent back (some servers echo the request) before
+/// it goes into an error, and cuts the text to size.
+#[derive(Clone, Default)]
+pub(crate) struct Redactor(Option<Arc<str>>);
+
+impl Redactor {
+    /// The first `max_chars` characters of `text`, with the API key masked.
+    pub(crate) fn excerpt(&self, text: &str, max_chars: usize) -> String {
+        let masked = match &self.0 {
+            Some(key) if !key.is_empty() && text.contains(&**key) => {
+                std::borrow::Cow::Owned(text.replace(&**key, "***"))
+            }
+            _ => std::borrow::Cow::Borrowed(text),
+        };
+        masked.chars().take(max_chars).collect()
+    }
+}
+
+/// A reqwest error with its chain of causes, which is where the useful detail lives.
+pub(crate) fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Settings for an [`OpenAiLlm`]: start from [`OpenAiLlm::builder`], optionally apply
+/// [`from_env`](Self::from_env), then [`build`](Self::build).
+#[derive(Debug, Clone)]
+pub struct OpenAiLlmBuilder {
+    api_key: Option<ApiKey>,
+    base_url: String,
+    model: String,
+    temperature: Option<f32>,
+    parallel_tool_calls: Option<bool>,
+    strict_tools: bool,
+    max_retries: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    request_timeout: Duration,
+    idle_timeout: Duration,
+}
+
+impl Default for OpenAiLlmBuilder {
+    fn default() -> Self {
+        OpenAiLlmBuilder {
+            api_key: None,
+            base_url: DEFAULT_BASE_URL.to_string(),
+            model: DEFAULT_MODEL.to_string(),
+            temperature: None,
+            parallel_tool_calls: None,
+            strict_tools: true,
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl OpenAiLlmBuilder {
+    /// Overrides the settings with `OPENAI_API_KEY`, `OPENAI_BASE_URL` and `OPENAI_MODEL` where
+    /// they are set (and not empty), so environment-configured models can still have their
+    /// timeouts or retries adjusted: `OpenAiLlm::builder().from_env().model(..)`.
+    #[allow(clippy::wrong_self_convention)] // a chained builder step, not a constructor
+    pub fn from_env(self) -> Self {
+        self.apply_env_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with a custom variable lookup.
+    fn apply_env_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(key) = get("OPENAI_API_KEY") {
+            self = self.api_key(key);
+        }
+        if let Some(url) = get("OPENAI_BASE_URL") {
+            self = self.base_url(url);
+        }
+        if let Some(model) = get("OPENAI_MODEL") {
+            self = self.model(model);
+        }
+        self
+    }
+
+    /// The bearer token. Needed for api.openai.com; local servers usually do without.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        let key: String = key.into();
+        self.api_key = (!key.is_empty()).then(|| ApiKey(key.into()));
+        self
+    }
+
+    /// The API root, e.g. `http://127.0.0.1:8000/v1`; `/chat/completions` is appended.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The model name; also the provider's [`Llm::label`].
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// Sampling temperature used when a request does not set one.
+    pub fn temperature(mut self, temperature: f32) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Whether the model may call several tools at once, when a request does not say.
+    pub fn parallel_tool_calls(mut self, parallel: bool) -> Self {
+        self.parallel_tool_calls = Some(parallel);
+        self
+    }
+
+    /// Whether tools with strict schemas are offered in strict mode (default true). Turn it off
+    /// for servers that do not support `strict`; tools are then sent with their relaxed schema.
+    pub fn strict_tools(mut self, strict: bool) -> Self {
+        self.strict_tools = strict;
+        self
+    }
+
+    /// How many times a request failing before its first token is retried (default 3).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Upper bound of the first retry's random wait; doubled each retry (default 500 ms).
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// Longest wait between retries, also capping `Retry-After` (default 10 s).
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// Longest wait for connecting and for the response headers, per attempt (default 60 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Longest gap between streamed events, including before the first one (default 30 s).
+    /// Raise it for reasoning models that think long before their first token.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Checks the settings and creates the HTTP client.
+    pub fn build(self) -> Result<OpenAiLlm, LlmError> {
+        let base = self.base_url.trim().trim_end_matches('/');
+        let endpoint = reqwest::Url::parse(&format!("{base}/chat/completions"))
+            .map_err(|e| LlmError::Config(format!("invalid base URL {base:?}: {e}")))?;
+        if !matches!(endpoint.scheme(), "http" | "https") {
+            return Err(LlmError::Config(format!(
+                "base URL {base:?} must use http or https"
+            )));
+        }
+        if self.model.trim().is_empty() {
+            return Err(LlmError::Config("the model name is empty".into()));
+        }
+        if self.api_key.is_none() && endpoint.host_str() == Some("api.openai.com") {
+            return Err(LlmError::Config(
+                "an API key is required for api.openai.com (set OPENAI_API_KEY)".into(),
+            ));
+        }
+        if self.request_timeout.is_zero() || self.idle_timeout.is_zero() {
+            return Err(LlmError::Config("timeouts must be longer than zero".into()));
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &self.api_key {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.0)).map_err(|_| {
+                LlmError::Config("the API key has characters not allowed in an HTTP header".into())
+            })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(self.request_timeout)
+            .user_agent(concat!("agents-core/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                LlmError::Config(format!(
+                    "could not create the HTTP client: {}",
+                    describe_reqwest(&e)
+                ))
+            })?;
+        Ok(OpenAiLlm {
+            client,
+            endpoint,
+            redactor: Redactor(self.api_key.as_ref().map(|k| k.0.clone())),
+            api_key: self.api_key,
+            model: self.model.trim().to_string(),
+            temperature: self.temperature,
+            parallel_tool_calls: self.parallel_tool_calls,
+            strict_tools: self.strict_tools,
+            retry: RetryPolicy {
+                max_retries: self.max_retries,
+                initial_backoff: self.initial_backoff,
+                max_backoff: self.max_backoff.max(self.initial_backoff),
+            },
+            request_timeout: self.request_timeout,
+            idle_timeout: self.idle_timeout,
+        })
+    }
+}
+
+/// A chat model served over the OpenAI Chat Completions streaming API.
+///
+/// Cheap to clone (the HTTP connection pool is shared).
+#[derive(Clone)]
+pub struct OpenAiLlm {
+    client: reqwest::Client,
+    endpoint: reqwest::Url,
+    api_key: Option<ApiKey>,
+    redactor: Redactor,
+    model: String,
+    temperature: Option<f32>,
+    parallel_tool_calls: Option<bool>,
+    strict_tools: bool,
+    retry: RetryPolicy,
+    request_timeout: Duration,
+    idle_timeout: Duration,
+}
+
+impl fmt::Debug for OpenAiLlm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiLlm")
+            .field("model", &self.model)
+            .field("endpoint", &self.endpoint.as_str())
+            .field("api_key", &self.api_key)
+            .field("temperature", &self.temperature)
+            .field("parallel_tool_calls", &self.parallel_tool_calls)
+            .field("strict_tools", &self.strict_tools)
+            .field("retry", &self.retry)
+            .field("request_timeout", &self.request_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why one attempt failed, and whether another may help.
+struct AttemptError {
+    error: LlmError,
+    retryable: bool,
+    retry_after: Option<Duration>,
+}
+
+impl AttemptError {
+    fn fatal(error: LlmError) -> Self {
+        AttemptError {
+            error,
+            retryable: false,
+            retry_after: None,
+        }
+    }
+
+    fn retryable(error: LlmError) -> Self {
+        AttemptError {
+            error,
+            retryable: true,
+            retry_after: None,
+        }
+    }
+}
+
+impl OpenAiLlm {
+    /// A builder with the defaults (api.openai.com, [`DEFAULT_MODEL`], no key).
+    pub fn builder() -> OpenAiLlmBuilder {
+        OpenAiLlmBuilder::default()
+    }
+
+    /// A model configured from the environment. The key may be absent when `OPENAI_BASE_URL`
+    /// points somewhere other than api.openai.com (e.g. a local server).
+    pub fn from_env() -> Result<Self, LlmError> {
+        Self::builder().from_env().build()
+    }
+
+    /// The model name sent with each request.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn request_body<'a>(&'a self, request: &ChatRequest) -> wire::RequestBody<'a> {
+        let tools: Vec<wire::Tool> = request
+            .tools
+            .iter()
+            .map(|t| wire::tool(t, self.strict_tools))
+            .collect();
+        let has_tools = !tools.is_empty();
+        wire::RequestBody {
+            model: &self.model,
+            messages: wire::messages(&request.chat_ctx),
+            stream: true,
+            stream_options: wire::StreamOptions {
+                include_usage: true,
+            },
+            temperature: request.temperature.or(self.temperature),
+            tool_choice: has_tools.then(|| wire::tool_choice(&request.tool_choice)),
+            parallel_tool_calls: if has_tools {
+                request.parallel_tool_calls.or(self.parallel_tool_calls)
+            } else {
+                None
+            },
+            tools,
+        }
+    }
+
+    async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, LlmError> {
+        let body = self.request_body(&request);
+        let (message_count, tool_count) = (body.messages.len(), body.tools.len());
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| LlmError::Other(format!("could not encode the request: {e}")))?;
+        tracing::debug!(
+            model = %self.model,
+            messages = message_count,
+            tools = tool_count,
+            endpoint = %self.endpoint,
+            "sending chat completion request"
+        );
+        let started = Instant::now();
+        let mut retry = 0;
+        loop {
+            match self.attempt(body.clone(), started).await {
+                Ok(reply) => return Ok(reply.into_stream()),
+                Err(failed) if failed.retryable && retry < self.retry.max_retries => {
+                    let delay = self.retry.delay(retry, failed.retry_after);
+                    retry += 1;
+                    tracing::warn!(
+                        model = %self.model,
+                        retry,
+                        max_retries = self.retry.max_retries,
+                        delay_ms = delay.as_millis() as u64,
+                        error = %failed.error,
+                        "LLM request failed before the first token; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                Err(failed) => {
+                    tracing::debug!(model = %self.model, error = %failed.error, "LLM request failed");
+                    return Err(failed.error);
+                }
+            }
+        }
+    }
+
+    /// Sends the request once and reads up to the first token.
+    async fn attempt(&self, body: Vec<u8>, started: Instant) -> Result<ReplyStream, AttemptError> {
+        let send = self
+            .client
+            .post(self.endpoint.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "text/event-stream")
+            .body(body)
+            .send();
+        let response = match tokio::time::timeout(self.request_timeout, send).await {
+            Err(_) => {
+                return Err(AttemptError::retryable(LlmError::Connection(format!(
+                    "no response within {} ms",
+                    self.request_timeout.as_millis()
+                ))))
+            }
+            Ok(Err(e)) if e.is_builder() => {
+                return Err(AttemptError::fatal(LlmError::Config(describe_reqwest(&e))))
+            }
+            Ok(Err(e)) => {
+                return Err(AttemptError::retryable(LlmError::Connection(
+                    describe_reqwest(&e),
+                )))
+            }
+            Ok(Ok(response)) => response,
+        };
+
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = retry::retry_after(response.headers());
+            let retryable = status.as_u16() == 429 || status.is_server_error();
+            let body = self.read_body_excerpt(response).await;
+            return Err(AttemptError {
+                error: LlmError::Status {
+                    status: status.as_u16(),
+                    body,
+                    retryable,
+                },
+                retryable,
+                retry_after,
+            });
+        }
+        let is_json = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        if is_json {
+            let body = self.read_body_excerpt(response).await;
+            return Err(AttemptError::fatal(LlmError::Protocol(format!(
+                "expected an event stream but got JSON (is streaming supported?): {body}"
+            ))));
+        }
+
+        let events = response.bytes_stream().eventsource().boxed();
+        let mut reply = ReplyStream::new(events, self.idle_timeout, started, self.redactor.clone());
+        while !reply.ready() {
+            if let Err(failure) = reply.step().await {
+                let retryable = failure.retryable_before_first_token();
+                return Err(AttemptError {
+                    error: failure.before_first_token(),
+                    retryable,
+                    retry_after: None,
+                });
+            }
+        }
+        Ok(reply)
+    }
+
+    /// The start of a (non-streamed) body, masked and cut to size; best effort, time-bounded.
+    async fn read_body_excerpt(&self, mut response: reqwest::Response) -> String {
+        let mut bytes = Vec::new();
+        let read = async {
+            while bytes.len() < ERROR_BODY_BYTES {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        };
+        // A body that does not arrive in time is reported as far as it got.
+        let _ = tokio::time::timeout(self.request_timeout, read).await;
+        let text = String::from_utf8_lossy(&bytes);
+        self.redactor.excerpt(text.trim(), ERROR_BODY_CHARS)
+    }
+}
+
+impl Llm for OpenAiLlm {
+    fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatStream, LlmError>> {
+        Box::pin(self.stream_chat(request))
+    }
+
+    fn label(&self) -> String {
+        self.model.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn env_configuration() {
+        let err = OpenAiLlmBuilder::default()
+            .apply_env_lookup(lookup(&[]))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, LlmError::Config(_)), "{err}");
+
+        let llm = OpenAiLlmBuilder::default()
+            .apply_env_lookup(lookup(&[
+                ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/"),
+                ("OPENAI_MODEL", "local-model"),
+                ("OPENAI_API_KEY", ""),
+            ]))
+            .build()
+            .unwrap();
+        assert_eq!(llm.label(), "local-model");
+        assert_eq!(
+            llm.endpoint.as_str(),
+            "http://127.0.0.1:9/v1/chat/completions"
+        );
+        assert!(llm.api_key.is_none());
+
+        let llm = OpenAiLlmBuilder::default()
+            .apply_env_lookup(lookup(&[("OPENAI_API_KEY", "sk-secret-123")]))
+            .build()
+            .unwrap();
+        assert_eq!(llm.model(), DEFAULT_MODEL);
+        assert_eq!(llm.endpoint.host_str(), Some("api.openai.com"));
+        assert!(!format!("{llm:?}").contains("sk-secret-123"));
+    }
+
+    #[test]
+    fn redactor_masks_then_cuts() {
+        let r = Redactor(Some("sk-abc".into()));
+        assert_eq!(r.excerpt("bad key sk-abc!", 100), "bad key ***!");
+        assert_eq!(r.excerpt("ééé", 2), "éé");
+        assert_eq!(Redactor::default().excerpt("sk-abc", 3), "sk-");
+    }
+}
