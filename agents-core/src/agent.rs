@@ -71,6 +71,26 @@ pub trait Activity: ActivityInfo {
         let _ = ctx;
         Box::pin(async { Ok(()) })
     }
+
+    /// Called when keypad digits arrive while this activity is in control (ignored by default).
+    fn on_dtmf<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, Self::Result>,
+        digits: &'a str,
+    ) -> BoxFuture<'a, Result<()>> {
+        let _ = (ctx, digits);
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Called when the timer set with [`Context::set_timer`] fires while the activity waits
+    /// for input.
+    fn on_timer<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, Self::Result>,
+    ) -> BoxFuture<'a, Result<()>> {
+        let _ = ctx;
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A plain agent: it talks until it hands off or the session ends.
@@ -104,6 +124,12 @@ pub(crate) trait DynActivity<R>: Send {
     ) -> BoxFuture<'a, ToolOutput>;
     fn on_enter<'a>(&'a mut self, ctx: &'a mut Context<'_, R>) -> BoxFuture<'a, Result<()>>;
     fn on_exit<'a>(&'a mut self, ctx: &'a mut Context<'_, R>) -> BoxFuture<'a, Result<()>>;
+    fn on_dtmf<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, R>,
+        digits: &'a str,
+    ) -> BoxFuture<'a, Result<()>>;
+    fn on_timer<'a>(&'a mut self, ctx: &'a mut Context<'_, R>) -> BoxFuture<'a, Result<()>>;
 }
 
 impl<A: Activity> DynActivity<A::Result> for A {
@@ -134,6 +160,19 @@ impl<A: Activity> DynActivity<A::Result> for A {
     }
     fn on_exit<'a>(&'a mut self, ctx: &'a mut Context<'_, A::Result>) -> BoxFuture<'a, Result<()>> {
         Activity::on_exit(self, ctx)
+    }
+    fn on_dtmf<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, A::Result>,
+        digits: &'a str,
+    ) -> BoxFuture<'a, Result<()>> {
+        Activity::on_dtmf(self, ctx, digits)
+    }
+    fn on_timer<'a>(
+        &'a mut self,
+        ctx: &'a mut Context<'_, A::Result>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Activity::on_timer(self, ctx)
     }
 }
 

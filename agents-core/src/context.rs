@@ -93,6 +93,18 @@ impl<'a, R: Send + 'static> Context<'a, R> {
         Ok(())
     }
 
+    /// Runs the activity's `on_timer` hook after `after`, if the activity is still waiting for
+    /// input then. Setting it again restarts it. While a turn runs the timer cannot fire, so a
+    /// timeout measures the user's silence, not the agent's speech.
+    pub fn set_timer(&mut self, after: std::time::Duration) {
+        self.state.timer = Some(tokio::time::Instant::now() + after);
+    }
+
+    /// Cancels the timer set with [`set_timer`](Self::set_timer).
+    pub fn cancel_timer(&mut self) {
+        self.state.timer = None;
+    }
+
     /// Asks the session to close once the current turn is done. Safe from any hook or tool,
     /// including a task group's callbacks: it takes effect when the running work has stopped.
     pub fn shutdown(&mut self) {

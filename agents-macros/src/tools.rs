@@ -13,6 +13,9 @@ use syn::{
     Type,
 };
 
+/// Methods recognised as hooks by name.
+const HOOKS: [&str; 4] = ["on_enter", "on_exit", "on_dtmf", "on_timer"];
+
 /// Names of the context types a tool or hook may take; recognised by the last path segment.
 const CONTEXT_TYPES: [&str; 3] = ["Context", "AgentContext", "TaskContext"];
 
@@ -45,6 +48,8 @@ struct Hook {
     method: Ident,
     is_async: bool,
     ctx: Option<Type>,
+    /// `on_dtmf` also takes the digits as `&str`.
+    takes_digits: bool,
 }
 
 struct Model {
@@ -52,6 +57,8 @@ struct Model {
     tools: Vec<Tool>,
     on_enter: Option<Hook>,
     on_exit: Option<Hook>,
+    on_dtmf: Option<Hook>,
+    on_timer: Option<Hook>,
     instructions: Option<Ident>,
 }
 
@@ -98,6 +105,8 @@ fn parse(imp: &mut ItemImpl, errors: &mut Errors) -> Model {
         tools: Vec::new(),
         on_enter: None,
         on_exit: None,
+        on_dtmf: None,
+        on_timer: None,
         instructions: None,
     };
     for item in &mut imp.items {
@@ -119,12 +128,13 @@ fn parse(imp: &mut ItemImpl, errors: &mut Errors) -> Model {
                     }
                 }
             }
-            None if name == "on_enter" || name == "on_exit" => {
+            None if HOOKS.contains(&name.as_str()) => {
                 let hook = parse_hook(f, errors);
-                if name == "on_enter" {
-                    model.on_enter = hook;
-                } else {
-                    model.on_exit = hook;
+                match name.as_str() {
+                    "on_enter" => model.on_enter = hook,
+                    "on_exit" => model.on_exit = hook,
+                    "on_dtmf" => model.on_dtmf = hook,
+                    _ => model.on_timer = hook,
                 }
             }
             None if name == "instructions" => {
@@ -318,22 +328,33 @@ fn parse_tool(f: &ImplItemFn, marker: Marker, errors: &mut Errors) -> Option<Too
 
 fn parse_hook(f: &ImplItemFn, errors: &mut Errors) -> Option<Hook> {
     let sig = &f.sig;
+    let wants_digits = sig.ident == "on_dtmf";
     let mut ok = matches!(sig.inputs.first(), Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_some());
     let mut ctx = None;
+    let mut takes_digits = false;
     for input in sig.inputs.iter().skip(1) {
         match input {
-            FnArg::Typed(pt) if ctx.is_none() && context_type(&pt.ty).is_some() => {
+            FnArg::Typed(pt)
+                if ctx.is_none() && !takes_digits && context_type(&pt.ty).is_some() =>
+            {
                 ctx = context_type(&pt.ty)
+            }
+            FnArg::Typed(pt) if wants_digits && !takes_digits && is_str_ref(&pt.ty) => {
+                takes_digits = true
             }
             _ => ok = false,
         }
     }
+    if wants_digits && !takes_digits {
+        ok = false;
+    }
     if !ok {
+        let extra = if wants_digits { ", digits: &str" } else { "" };
         errors.at(
             sig,
             format!(
-                "`{}` is a hook: write it as `async fn {}(&mut self, ctx: &mut TaskContext<'_, T>) -> Result<()>` (or with `AgentContext<'_>` in an agent)",
-                sig.ident, sig.ident
+                "`{name}` is a hook: write it as `async fn {name}(&mut self, ctx: &mut TaskContext<'_, T>{extra}) -> Result<()>` (or with `AgentContext<'_>` in an agent)",
+                name = sig.ident
             ),
         );
         return None;
@@ -342,7 +363,12 @@ fn parse_hook(f: &ImplItemFn, errors: &mut Errors) -> Option<Hook> {
         method: sig.ident.clone(),
         is_async: sig.asyncness.is_some(),
         ctx,
+        takes_digits,
     })
+}
+
+fn is_str_ref(ty: &Type) -> bool {
+    matches!(ty, Type::Reference(r) if matches!(&*r.elem, Type::Path(p) if p.path.is_ident("str")))
 }
 
 /// The context type behind `&mut Context<..>` / `&mut TaskContext<..>` / `&mut AgentContext<..>`.
@@ -480,18 +506,22 @@ fn expand_activity(model: &Model) -> TokenStream {
         let hook = hook.as_ref()?;
         let trait_fn = Ident::new(trait_fn, Span::call_site());
         let method = &hook.method;
-        let ctx_arg = hook
-            .ctx
-            .as_ref()
-            .map(|ty| quote_spanned!(ty.span()=> { let __c: &mut #ty = ctx; __c }));
+        let mut args = Vec::new();
+        if let Some(ty) = &hook.ctx {
+            args.push(quote_spanned!(ty.span()=> { let __c: &mut #ty = ctx; __c }));
+        }
+        if hook.takes_digits {
+            args.push(quote!(digits));
+        }
         let call = if hook.is_async {
-            quote_spanned!(method.span()=> Self::#method(self, #ctx_arg).await)
+            quote_spanned!(method.span()=> Self::#method(self, #(#args),*).await)
         } else {
-            quote_spanned!(method.span()=> Self::#method(self, #ctx_arg))
+            quote_spanned!(method.span()=> Self::#method(self, #(#args),*))
         };
         let unused = hook.ctx.is_none().then(|| quote!(let _ = ctx;));
+        let digits_param = hook.takes_digits.then(|| quote!(, digits: &'a str));
         Some(quote! {
-            fn #trait_fn<'a>(&'a mut self, ctx: &'a mut #ctx_ty) -> #p::BoxFuture<'a, ::agents_core::Result<()>> {
+            fn #trait_fn<'a>(&'a mut self, ctx: &'a mut #ctx_ty #digits_param) -> #p::BoxFuture<'a, ::agents_core::Result<()>> {
                 #unused
                 ::std::boxed::Box::pin(async move { #p::IntoHookResult::into_hook_result(#call) })
             }
@@ -499,6 +529,8 @@ fn expand_activity(model: &Model) -> TokenStream {
     };
     let on_enter = hook(&model.on_enter, "on_enter");
     let on_exit = hook(&model.on_exit, "on_exit");
+    let on_dtmf = hook(&model.on_dtmf, "on_dtmf");
+    let on_timer = hook(&model.on_timer, "on_timer");
     let instructions = model.instructions.as_ref().map(|m| {
         quote! {
             fn instructions(&self) -> ::std::string::String {
@@ -543,6 +575,8 @@ fn expand_activity(model: &Model) -> TokenStream {
 
                 #on_enter
                 #on_exit
+                #on_dtmf
+                #on_timer
             }
         };
     }

@@ -95,6 +95,8 @@ pub(crate) struct ActivityState {
     pub(crate) tools: Vec<Arc<ToolDefinition>>,
     pub(crate) extra_tools: Vec<ExtraTool>,
     pub(crate) in_on_enter: bool,
+    /// When set, the activity's `on_timer` runs at this instant if no input came first.
+    pub(crate) timer: Option<tokio::time::Instant>,
 }
 
 impl ActivityState {
@@ -121,6 +123,7 @@ impl ActivityState {
             tools,
             extra_tools: Vec::new(),
             in_on_enter: false,
+            timer: None,
         }
     }
 
@@ -240,16 +243,23 @@ impl SessionCore {
         }
     }
 
-    /// Finishes the turn in progress and waits for the next command that starts a turn.
-    /// `None` means the session is closing.
-    async fn next_command(&mut self) -> Option<Command> {
+    /// Finishes the turn in progress and waits for the next command that starts a turn, or for
+    /// the activity's timer. `None` means the session is closing.
+    async fn next_command(&mut self, timer: Option<tokio::time::Instant>) -> Option<Next> {
         self.finish_run();
         loop {
             if self.closing || self.shutdown_requested {
                 self.closing = true;
                 return None;
             }
-            match self.commands.recv().await {
+            let received = match timer {
+                Some(deadline) => tokio::select! {
+                    cmd = self.commands.recv() => cmd,
+                    _ = tokio::time::sleep_until(deadline) => return Some(Next::Timer),
+                },
+                None => self.commands.recv().await,
+            };
+            match received {
                 None => {
                     self.closing = true;
                     return None;
@@ -263,7 +273,7 @@ impl SessionCore {
                     self.closing = true;
                     return None;
                 }
-                Some(cmd) => return Some(cmd),
+                Some(cmd) => return Some(Next::Command(cmd)),
             }
         }
     }
@@ -291,6 +301,12 @@ pub(crate) fn clone_userdata<T: Any + Clone>(
                 held,
             }),
     }
+}
+
+/// What woke an idle activity.
+enum Next {
+    Command(Command),
+    Timer,
 }
 
 /// Why an activity's command loop ended.
@@ -362,9 +378,22 @@ fn record_handoff(core: &mut SessionCore, state: &mut ActivityState, old: Option
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Hook {
+enum Hook<'h> {
     Enter,
     Exit,
+    Dtmf(&'h str),
+    Timer,
+}
+
+impl Hook<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Hook::Enter => "on_enter",
+            Hook::Exit => "on_exit",
+            Hook::Dtmf(_) => "on_dtmf",
+            Hook::Timer => "on_timer",
+        }
+    }
 }
 
 async fn run_hook<R: Send + 'static>(
@@ -372,7 +401,7 @@ async fn run_hook<R: Send + 'static>(
     state: &mut ActivityState,
     act: &mut dyn DynActivity<R>,
     slot: &mut Option<Result<R>>,
-    hook: Hook,
+    hook: Hook<'_>,
 ) {
     state.in_on_enter = hook == Hook::Enter;
     let outcome = {
@@ -380,15 +409,13 @@ async fn run_hook<R: Send + 'static>(
         let fut = match hook {
             Hook::Enter => act.on_enter(&mut ctx),
             Hook::Exit => act.on_exit(&mut ctx),
+            Hook::Dtmf(digits) => act.on_dtmf(&mut ctx, digits),
+            Hook::Timer => act.on_timer(&mut ctx),
         };
         AssertUnwindSafe(fut).catch_unwind().await
     };
     state.in_on_enter = false;
-    let name = if hook == Hook::Enter {
-        "on_enter"
-    } else {
-        "on_exit"
-    };
+    let name = hook.name();
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
@@ -440,8 +467,15 @@ async fn activity_loop<R: Send + 'static>(
         if slot.is_some() {
             return LoopExit::Completed;
         }
-        let Some(cmd) = core.next_command().await else {
-            return LoopExit::Closed;
+        let cmd = match core.next_command(state.timer).await {
+            None => return LoopExit::Closed,
+            Some(Next::Timer) => {
+                state.timer = None;
+                core.begin_run(None);
+                run_hook(core, state, act, slot, Hook::Timer).await;
+                continue;
+            }
+            Some(Next::Command(cmd)) => cmd,
         };
         let handoff = match cmd {
             Command::UserInput {
@@ -474,7 +508,10 @@ async fn activity_loop<R: Send + 'static>(
             }
             Command::Dtmf { digits, reply } => {
                 core.begin_run(Some(reply));
-                core.emit(SessionEvent::Dtmf { digits });
+                core.emit(SessionEvent::Dtmf {
+                    digits: digits.clone(),
+                });
+                run_hook(core, state, act, slot, Hook::Dtmf(&digits)).await;
                 None
             }
             Command::WithUserdata(_) | Command::Close { .. } => None,
