@@ -276,3 +276,21 @@ fn println_user(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "user: {line}");
 }
+
+/// The shortest `main`: parses the command line (no extra flags) and runs `agent` with default
+/// session options, `demo_llm` and `demo_lines` serving `demo` mode.
+pub async fn run_agent<A: Agent, L: Llm>(
+    agent: A,
+    demo_llm: impl FnOnce() -> L,
+    demo_lines: &[&str],
+) -> ExitCode {
+    let cli: Cli = Cli::parse_args();
+    let llm = match cli.llm(demo_llm) {
+        Ok(llm) => llm,
+        Err(e) => return fail(e),
+    };
+    match AgentSession::builder().llm_arc(llm).build() {
+        Ok(session) => run(&cli, session, agent, demo_lines).await,
+        Err(e) => fail(e),
+    }
+}

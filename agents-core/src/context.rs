@@ -61,6 +61,11 @@ impl<'a, R: Send + 'static> Context<'a, R> {
         self.state.id
     }
 
+    /// The session's LLM, for work beside the conversation (an evaluation, a classification).
+    pub fn llm(&self) -> std::sync::Arc<dyn crate::llm::Llm> {
+        self.core.llm().clone()
+    }
+
     /// How the latest user input arrived (text or a speech transcript).
     pub fn input_modality(&self) -> crate::session::InputModality {
         self.core.input_modality

@@ -161,3 +161,17 @@ impl<L: Llm + ?Sized> Llm for Arc<L> {
         (**self).label()
     }
 }
+
+/// Runs `request` and returns the whole reply text (tool calls are ignored). For one-off
+/// requests beside the conversation, such as summaries and evaluations.
+pub async fn collect_text(llm: &dyn Llm, request: ChatRequest) -> Result<String, LlmError> {
+    use futures::StreamExt;
+    let mut stream = llm.chat(request).await?;
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        if let ChatChunk::Text(t) = chunk? {
+            text.push_str(&t);
+        }
+    }
+    Ok(text)
+}

@@ -1,10 +1,7 @@
 //! Folding a conversation into one message, used when a task group hands its history back.
 
 use crate::error::{Error, Result};
-use crate::llm::{
-    ChatChunk, ChatContext, ChatItem, ChatMessage, ChatRequest, Llm, Role, ToolChoice,
-};
-use futures::StreamExt;
+use crate::llm::{ChatContext, ChatItem, ChatMessage, ChatRequest, Llm, Role, ToolChoice};
 
 const SUMMARY_PROMPT: &str = "You summarise a conversation between a user and an assistant so \
 that another assistant can continue it. Write a short, faithful summary in plain prose: state \
@@ -48,13 +45,7 @@ pub async fn summarize(llm: &dyn Llm, chat_ctx: &ChatContext) -> Result<ChatMess
         tool_choice: ToolChoice::None,
         ..Default::default()
     };
-    let mut stream = llm.chat(request).await?;
-    let mut text = String::new();
-    while let Some(chunk) = stream.next().await {
-        if let ChatChunk::Text(t) = chunk? {
-            text.push_str(&t);
-        }
-    }
+    let text = crate::llm::collect_text(llm, request).await?;
     let text = text.trim();
     if text.is_empty() {
         return Err(Error::Usage(

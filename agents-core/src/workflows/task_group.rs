@@ -233,6 +233,10 @@ pub struct TaskGroup {
     chat_ctx: ChatContext,
     on_task_completed: Option<Callback>,
     entries: Vec<Entry>,
+    shared_tools: Vec<(
+        Arc<ToolDefinition>,
+        crate::session::runtime::ExtraToolHandler,
+    )>,
 }
 
 impl Default for TaskGroup {
@@ -250,6 +254,7 @@ impl TaskGroup {
             chat_ctx: ChatContext::new(),
             on_task_completed: None,
             entries: Vec::new(),
+            shared_tools: Vec::new(),
         }
     }
 
@@ -304,6 +309,30 @@ impl TaskGroup {
             index: self.entries.len() - 1,
             _result: PhantomData,
         }
+    }
+
+    /// Offers a tool to every task of the group, e.g. `disqualify` in a screening interview.
+    /// The handler gets the decoded arguments; its `Ok` text goes to the LLM, its `Err` ends the
+    /// running task and the group with that error (or only the task with `return_exceptions`).
+    pub fn shared_tool<A, F>(
+        mut self,
+        name: &'static str,
+        description: impl Into<String>,
+        handler: F,
+    ) -> Self
+    where
+        A: serde::de::DeserializeOwned + schemars::JsonSchema,
+        F: Fn(A) -> Result<String> + Send + Sync + 'static,
+    {
+        let definition = Arc::new(ToolDefinition::for_args::<A>(name, description));
+        let handler = move |call: &FunctionCall| -> Result<ToolOutput> {
+            match crate::tools::decode_arguments::<A>(name, &call.arguments) {
+                Ok(args) => handler(args).map(ToolOutput::Text),
+                Err(e) => Ok(ToolOutput::error(e)),
+            }
+        };
+        self.shared_tools.push((definition, Arc::new(handler)));
+        self
     }
 
     /// The `out_of_scope` tool offered while the task at `current` runs, if any other task has
@@ -400,6 +429,10 @@ impl TaskGroup {
             let extra: Vec<ExtraTool> = self
                 .out_of_scope_tool(&visited, current)
                 .into_iter()
+                .chain(self.shared_tools.iter().map(|(d, h)| ExtraTool {
+                    definition: d.clone(),
+                    handler: h.clone(),
+                }))
                 .collect();
             if !visited.contains(&current) {
                 visited.push(current);
