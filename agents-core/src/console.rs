@@ -224,7 +224,7 @@ pub async fn run<E: clap::Args, A: Agent>(
         return fail(e);
     }
 
-    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
     let mut demo = demo_lines.iter();
     loop {
         let line = match cli.mode {
@@ -235,11 +235,15 @@ pub async fn run<E: clap::Args, A: Agent>(
                 }
                 None => break,
             },
-            Mode::Console => match stdin.next_line().await {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
-                Err(e) => return fail(Error::Usage(format!("cannot read stdin: {e}"))),
-            },
+            Mode::Console => {
+                // Bytes, not `lines()`: input that is not valid UTF-8 is repaired, not fatal.
+                let mut raw = Vec::new();
+                match stdin.read_until(b'\n', &mut raw).await {
+                    Ok(0) => break,
+                    Ok(_) => String::from_utf8_lossy(&raw).into_owned(),
+                    Err(e) => return fail(Error::Usage(format!("cannot read stdin: {e}"))),
+                }
+            }
         };
         let line = line.trim();
         if line.is_empty() {

@@ -40,6 +40,8 @@ pub struct SessionOptions {
     pub max_tool_steps: usize,
     /// How long `close` waits for hooks to finish before it aborts the loop.
     pub close_timeout: Duration,
+    /// Longest user input kept, in characters; longer input is cut (default 20,000).
+    pub max_input_chars: usize,
 }
 
 impl Default for SessionOptions {
@@ -47,6 +49,7 @@ impl Default for SessionOptions {
         SessionOptions {
             max_tool_steps: 5,
             close_timeout: Duration::from_secs(10),
+            max_input_chars: 20_000,
         }
     }
 }
@@ -269,6 +272,8 @@ impl AgentSession {
     pub async fn close(&self) {
         let (tx, rx) = oneshot::channel();
         let _ = self.commands.send(Command::Close { reply: tx });
+        // A reply in progress would delay the close until the LLM finishes; stop it.
+        self.interrupt();
         let handle = lock(&self.join).take();
         if let Some(handle) = handle {
             let timeout = self.shared.close_timeout();
@@ -279,6 +284,15 @@ impl AgentSession {
             }
         }
         drop(rx);
+    }
+
+    /// Stops the reply being streamed now, if any: its text so far stays in the conversation
+    /// marked as interrupted, and its tool calls do not run. The session goes on.
+    pub fn interrupt(&self) {
+        self.shared
+            .interrupts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.shared.interrupt.notify_waiters();
     }
 
     /// Whether the session loop has ended.

@@ -62,6 +62,9 @@ pub(crate) struct Shared {
     pub(crate) mocks: Mutex<HashMap<(Option<&'static str>, String), MockFn>>,
     pub(crate) final_userdata: Mutex<Option<(Box<dyn Any + Send>, &'static str)>>,
     close_timeout: Mutex<Option<std::time::Duration>>,
+    /// Bumped by `interrupt()`; a reply streaming when it changes stops.
+    pub(crate) interrupts: std::sync::atomic::AtomicU64,
+    pub(crate) interrupt: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -485,6 +488,7 @@ async fn activity_loop<R: Send + 'static>(
             } => {
                 core.begin_run(Some(reply));
                 core.input_modality = modality;
+                let text = sanitize_input(&text, core.options.max_input_chars);
                 let msg = ChatMessage::new(Role::User, text);
                 state.chat_ctx.push(msg.clone());
                 core.emit(SessionEvent::Message {
@@ -557,11 +561,39 @@ async fn stream_reply(
     request: ChatRequest,
 ) -> Result<Vec<ToolCallRequest>> {
     let llm = core.llm.clone();
-    let mut stream = llm.chat(request).await?;
+    let shared = core.shared.clone();
+    let epoch = shared.interrupts.load(std::sync::atomic::Ordering::SeqCst);
+    let interrupted = || shared.interrupts.load(std::sync::atomic::Ordering::SeqCst) != epoch;
+    let mut stream = {
+        let notified = shared.interrupt.notified();
+        if interrupted() {
+            return Ok(Vec::new());
+        }
+        tokio::select! {
+            biased;
+            _ = notified => return Ok(Vec::new()),
+            stream = llm.chat(request) => stream?,
+        }
+    };
     let mut text = String::new();
     let mut calls = Vec::new();
     let mut failure = None;
-    while let Some(chunk) = stream.next().await {
+    let mut cut = false;
+    loop {
+        let notified = shared.interrupt.notified();
+        if interrupted() {
+            cut = true;
+            break;
+        }
+        let chunk = tokio::select! {
+            biased;
+            _ = notified => {
+                cut = true;
+                break;
+            }
+            chunk = stream.next() => chunk,
+        };
+        let Some(chunk) = chunk else { break };
         match chunk {
             Ok(ChatChunk::Text(delta)) => {
                 if !delta.is_empty() {
@@ -579,10 +611,14 @@ async fn stream_reply(
             }
         }
     }
+    if cut {
+        // An interrupted reply runs none of its tool calls.
+        calls.clear();
+    }
     drop(stream);
     if !text.trim().is_empty() {
         let mut msg = ChatMessage::new(Role::Assistant, text);
-        msg.interrupted = failure.is_some();
+        msg.interrupted = failure.is_some() || cut;
         state.chat_ctx.push(msg.clone());
         core.record(RunEvent::Message(msg), state.id);
     }
@@ -846,5 +882,39 @@ pub(crate) async fn run_task_inline<T: AgentTask>(
         None => Err(Error::Cancelled {
             task: T::ID.to_string(),
         }),
+    }
+}
+
+/// Makes user input safe to keep and send: control characters other than newline and tab are
+/// dropped, and text beyond `max_chars` characters is cut (with a warning) so one huge input
+/// cannot blow up every later request.
+pub(crate) fn sanitize_input(text: &str, max_chars: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .take(max_chars)
+        .collect();
+    if text.chars().count() > max_chars {
+        tracing::warn!(
+            max_chars,
+            "user input was cut to the session's max_input_chars"
+        );
+        out.push_str(" [cut]");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_input;
+
+    #[test]
+    fn input_is_cleaned_and_bounded() {
+        assert_eq!(
+            sanitize_input("a\u{0}b\u{1b}[31mc\nd\te", 100),
+            "ab[31mc\nd\te"
+        );
+        assert_eq!(sanitize_input("héllo wörld", 5), "héllo [cut]");
+        assert_eq!(sanitize_input("", 5), "");
     }
 }
