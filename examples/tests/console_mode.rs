@@ -1,0 +1,152 @@
+//! `console` mode end to end: the example binary talks to an OpenAI-compatible server (here an
+//! in-process one on loopback, found through `OPENAI_BASE_URL`), reads user turns from piped
+//! stdin one line at a time, and exits 0 at end of input.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+type Requests = Arc<Mutex<Vec<Value>>>;
+
+fn sse(chunks: &[Value]) -> String {
+    let mut body = String::new();
+    for c in chunks {
+        body.push_str(&format!("data: {c}\n\n"));
+    }
+    body.push_str("data: [DONE]\n\n");
+    body
+}
+
+fn text(words: &[&str]) -> String {
+    let mut chunks: Vec<Value> = words
+        .iter()
+        .map(|w| json!({"choices": [{"index": 0, "delta": {"content": w}}]}))
+        .collect();
+    chunks.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}));
+    sse(&chunks)
+}
+
+/// Answers like a model would for the consent agent: asks, calls a tool on "yes", then helps.
+async fn chat(
+    State(requests): State<Requests>,
+    Json(body): Json<Value>,
+) -> impl axum::response::IntoResponse {
+    requests.lock().unwrap().push(body.clone());
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let last = messages.last().cloned().unwrap_or(Value::Null);
+    let offers = |name: &str| {
+        body["tools"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["function"]["name"] == name))
+    };
+    let reply = if last["role"] == "user"
+        && last["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("yes")
+        && offers("consent_given")
+    {
+        sse(&[
+            json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "consent_given", "arguments": ""}}]}}]}),
+            json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}}]}),
+            json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+        ])
+    } else if last["role"] == "system"
+        && last["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Offer your assistance")
+    {
+        text(&["Thanks! ", "How can ", "I help?"])
+    } else if last["role"] == "user" {
+        text(&["We open ", "at nine."])
+    } else {
+        text(&["May I ", "record ", "this call?"])
+    };
+    ([("content-type", "text/event-stream")], reply)
+}
+
+#[test]
+fn consent_console_with_an_openai_compatible_server() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let requests: Requests = Arc::default();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .with_state(requests.clone());
+    runtime.spawn(async move { axum::serve(listener, app).await });
+
+    let transcript =
+        std::env::temp_dir().join(format!("agents-console-{}.jsonl", std::process::id()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["console", "--model", "test-model", "--transcript"])
+        .arg(&transcript)
+        .env("OPENAI_BASE_URL", format!("http://{addr}/v1"))
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_MODEL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"yes, go ahead\nwhen do you open?\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("agent: May I record this call?"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[call consent_given({})]"), "{stdout}");
+    assert!(
+        stdout.contains("agent: Thanks! How can I help?"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("agent: We open at nine."), "{stdout}");
+
+    let requests = requests.lock().unwrap().clone();
+    assert!(requests
+        .iter()
+        .all(|r| r["model"] == "test-model" && r["stream"] == true));
+    // The consent task's request offers its tools in strict form.
+    let with_tools = requests.iter().find(|r| r["tools"].is_array()).unwrap();
+    assert_eq!(with_tools["tools"][0]["function"]["strict"], true);
+
+    let lines = std::fs::read_to_string(&transcript).unwrap();
+    let _ = std::fs::remove_file(&transcript);
+    let types: Vec<String> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for t in [
+        "message",
+        "function_call",
+        "function_call_output",
+        "agent_handoff",
+        "task_completed",
+    ] {
+        assert!(types.iter().any(|x| x == t), "{t} missing from {types:?}");
+    }
+}
