@@ -46,6 +46,9 @@ pub struct Cli<E: clap::Args = NoArgs> {
     /// Write every session event as one JSON object per line to this file.
     #[arg(long, global = true, value_name = "FILE")]
     pub transcript: Option<PathBuf>,
+    /// In `demo` mode, read the user turns from stdin instead of the built-in conversation.
+    #[arg(long, global = true)]
+    pub stdin: bool,
     /// Model name for `console` (default: $OPENAI_MODEL or gpt-4o-mini).
     #[arg(long, global = true)]
     pub model: Option<String>,
@@ -227,15 +230,16 @@ pub async fn run<E: clap::Args, A: Agent>(
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
     let mut demo = demo_lines.iter();
     loop {
+        let from_stdin = matches!(cli.mode, Mode::Console) || cli.stdin;
         let line = match cli.mode {
-            Mode::Demo => match demo.next() {
+            Mode::Demo if !from_stdin => match demo.next() {
                 Some(l) => {
                     println_user(l);
                     l.to_string()
                 }
                 None => break,
             },
-            Mode::Console => {
+            _ => {
                 // Bytes, not `lines()`: input that is not valid UTF-8 is repaired, not fatal.
                 let mut raw = Vec::new();
                 match stdin.read_until(b'\n', &mut raw).await {
