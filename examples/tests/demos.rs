@@ -114,3 +114,92 @@ fn onboarding() {
         "{stdout}"
     );
 }
+
+/// Runs the survey demo with `input` as the user's turns (or the built-in ones) and `output`.
+fn run_survey(output: &std::path::Path, input: Option<&str>) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_survey"));
+    cmd.arg("demo").arg("--output").arg(output);
+    if input.is_some() {
+        cmd.arg("--stdin");
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.unwrap_or("").as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn survey_appends_one_csv_row_per_call() {
+    let output = std::env::temp_dir().join(format!("agents-survey-{}.csv", std::process::id()));
+    let _ = std::fs::remove_file(&output);
+    let stdout = run_survey(&output, None);
+    assert!(stdout.contains("[task_group completed:"), "{stdout}");
+    // A second call: disqualified after the intro, recorded too, header not repeated.
+    let stdout = run_survey(
+        &output,
+        Some("Hi, I'm Alex.\nSorry, please stop the interview.\n"),
+    );
+    assert!(stdout.contains("[call disqualify("), "{stdout}");
+    assert!(!stdout.contains("[task_group completed:"), "{stdout}");
+
+    let mut reader = csv::Reader::from_path(&output).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let _ = std::fs::remove_file(&output);
+    let col = |row: &csv::StringRecord, name: &str| {
+        row[headers.iter().position(|h| h == name).unwrap()].to_string()
+    };
+    assert_eq!(rows.len(), 2);
+    assert_eq!(col(&rows[0], "name"), "Alex");
+    assert_eq!(col(&rows[0], "email"), "alex@example.com");
+    assert_eq!(col(&rows[0], "commute_method"), "subway");
+    assert_eq!(col(&rows[0], "years_of_experience"), "6");
+    assert!(col(&rows[0], "evaluation").contains("advance"));
+    assert_eq!(col(&rows[0], "disqualified"), "");
+    assert_eq!(col(&rows[1], "name"), "Alex");
+    assert_eq!(col(&rows[1], "disqualified"), "the candidate asked to stop");
+    assert_eq!(col(&rows[1], "email"), "");
+}
+
+#[test]
+fn intake_ends_early_for_a_known_email() {
+    let profiles = std::env::temp_dir().join(format!("agents-profiles-{}.txt", std::process::id()));
+    std::fs::write(&profiles, "someone@example.com\nPat@Example.com\n").unwrap();
+    let known = profiles.to_str().unwrap().to_string();
+    let (stdout, events) = run_demo(
+        "intake",
+        env!("CARGO_BIN_EXE_intake"),
+        &["--profiles", &known],
+    );
+    let _ = std::fs::remove_file(&profiles);
+    assert_eq!(calls(&events), ["update_email_address"], "no address step");
+    assert!(
+        completed(&events, "task_group").is_empty(),
+        "the group ended early"
+    );
+    assert!(stdout.contains("agent: Welcome back!"), "{stdout}");
+
+    let (stdout, events) = run_demo("intake", env!("CARGO_BIN_EXE_intake"), &[]);
+    assert_eq!(calls(&events), ["update_email_address", "update_address"]);
+    let group = completed(&events, "task_group");
+    assert_eq!(group[0]["get_address_task"]["postal_code"], "62704");
+    assert!(
+        stdout.contains("agent: Your profile is set up."),
+        "{stdout}"
+    );
+}

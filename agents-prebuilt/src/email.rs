@@ -1,0 +1,314 @@
+//! `GetEmailTask`: collects an email address.
+
+use crate::confirm::{CaptureDeclined, CaptureOptions, Labels, PendingValue};
+use crate::instructions::{self, Spec, Tools};
+use crate::normalize;
+use agents_core::prelude::*;
+use serde::Serialize;
+
+/// The address a [`GetEmailTask`] collected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmailResult {
+    /// The address, lowercase (mail providers ignore case, and speech has none).
+    pub email_address: String,
+}
+
+const UPDATE: &str = "update_email_address";
+const CONFIRM: &str = "confirm_email_address";
+const DECLINE: &str = "decline_email_capture";
+const WHAT: &str = "email address";
+
+/// Collects the user's email address: asks for it, checks its syntax, and (by default for voice)
+/// reads it back character by character before completing.
+///
+/// Fails with [`CaptureDeclined`] when the user will not give one.
+///
+/// ```no_run
+/// # use agents_core::prelude::*;
+/// # use agents_prebuilt::GetEmailTask;
+/// # async fn demo(ctx: &mut AgentContext<'_>) -> Result<()> {
+/// let email = ctx.run_task(GetEmailTask::new()).await?.email_address;
+/// # Ok(()) }
+/// ```
+#[agent_task(result = EmailResult)]
+#[derive(Debug, Clone, Default)]
+pub struct GetEmailTask {
+    options: CaptureOptions,
+    pending: PendingValue<String>,
+}
+
+impl GetEmailTask {
+    /// A task with the default options: confirmation for voice input only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Always (`true`) or never (`false`) read the address back for confirmation, instead of
+    /// deciding by the input modality.
+    pub fn require_confirmation(mut self, on: bool) -> Self {
+        self.options.require_confirmation = Some(on);
+        self
+    }
+
+    /// Adds the application's own instructions (tone, context) to the task's.
+    pub fn extra_instructions(mut self, text: impl Into<String>) -> Self {
+        self.options.extra_instructions = text.into();
+        self
+    }
+}
+
+#[function_tools]
+impl GetEmailTask {
+    fn instructions(&self) -> String {
+        instructions::capture(&Spec {
+            what: WHAT,
+            update_tool: UPDATE,
+            decline_tool: DECLINE,
+            spoken_forms: "Email addresses are said like \"john dot doe at gmail dot com\": \
+                \"at\" is @, \"dot\" is a period, and \"underscore\", \"dash\" or \"hyphen\" are \
+                _ and -. A word is often followed by its spelling (\"Doe, D O E\"): use the \
+                spelling. Write the address in lowercase, without spaces.",
+            rules: "When you read an address back, go character by character, using the \
+                spelled-out form the tool gives you.",
+            extra: &self.options.extra_instructions,
+        })
+    }
+
+    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, EmailResult>) -> Result<()> {
+        ctx.generate_reply("Ask the user to provide their email address.")
+            .await
+    }
+
+    /// Record the email address the user gave, as soon as you have a plausible reading of it.
+    /// Call it again with each correction.
+    ///
+    /// # Arguments
+    /// * `email` - The email address in written form, e.g. john.doe@gmail.com
+    #[function_tool]
+    async fn update_email_address(
+        &mut self,
+        ctx: &mut TaskContext<'_, EmailResult>,
+        email: String,
+    ) -> Result<String, ToolError> {
+        let email = validate_email(&email).map_err(invalid)?;
+        if self.options.confirm(ctx.input_modality()) {
+            self.pending.record(email.clone(), ctx.chat_ctx());
+            return Ok(instructions::read_back(
+                WHAT,
+                &format!(
+                    "character by character, like this: \"{}\"",
+                    normalize::spell_out(&email)
+                ),
+                &format!("email \"{email}\""),
+                &Tools {
+                    update: UPDATE,
+                    confirm: CONFIRM,
+                },
+            ));
+        }
+        ctx.complete(EmailResult {
+            email_address: email.clone(),
+        });
+        Ok(format!("Recorded the email address {email}."))
+    }
+
+    /// Confirm the email address after the user has heard it read back and agreed it is right.
+    ///
+    /// # Arguments
+    /// * `email` - The email address the user confirmed, exactly as recorded
+    #[function_tool]
+    async fn confirm_email_address(
+        &mut self,
+        ctx: &mut TaskContext<'_, EmailResult>,
+        email: String,
+    ) -> Result<String, ToolError> {
+        let claimed = validate_email(&email).map_err(invalid)?;
+        let email = self.pending.confirm(
+            &claimed,
+            ctx.chat_ctx(),
+            &Labels {
+                what: WHAT,
+                update_tool: UPDATE,
+                confirm_tool: CONFIRM,
+            },
+            |v| v.clone(),
+        )?;
+        ctx.complete(EmailResult {
+            email_address: email,
+        });
+        Ok("The email address is confirmed.".into())
+    }
+
+    /// Call this when the user will not or cannot give an email address.
+    ///
+    /// # Arguments
+    /// * `reason` - Why, in a few words
+    #[function_tool]
+    async fn decline_email_capture(
+        &mut self,
+        ctx: &mut TaskContext<'_, EmailResult>,
+        reason: String,
+    ) -> String {
+        ctx.fail(Error::task(CaptureDeclined { what: WHAT, reason }));
+        "Email capture declined.".into()
+    }
+}
+
+/// The tool error for an invalid address.
+fn invalid(reason: String) -> ToolError {
+    ToolError::new(format!(
+        "That is not a valid email address: {reason}. Ask the user to repeat or spell it."
+    ))
+}
+
+/// The address in canonical form, or why it is invalid. A value that fails as given is tried
+/// again as spoken text ("john dot doe at gmail dot com").
+pub(crate) fn validate_email(raw: &str) -> Result<String, String> {
+    check_email(raw).or_else(|reason| {
+        let spoken = normalize::spoken_email(raw);
+        check_email(&spoken).map_err(|_| reason)
+    })
+}
+
+/// Characters allowed before the @ besides letters and digits (RFC 5322 `atext`, plus `.`).
+const LOCAL_SYMBOLS: &str = "!#$%&'*+/=?^_`{|}~-.";
+
+fn check_email(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    let s = s.strip_prefix("mailto:").unwrap_or(s);
+    let s = s.trim_start_matches('<').trim_end_matches('>');
+    let s = s.trim_end_matches('.');
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.chars().any(char::is_whitespace) {
+        return Err("it contains spaces".into());
+    }
+    let (local, domain) = match s.matches('@').count() {
+        0 => return Err("it has no @ sign".into()),
+        1 => s.split_once('@').unwrap_or_default(),
+        _ => return Err("it has more than one @ sign".into()),
+    };
+    if local.is_empty() {
+        return Err("nothing comes before the @".into());
+    }
+    if local.chars().count() > 64 {
+        return Err("the part before the @ is longer than 64 characters".into());
+    }
+    if let Some(c) = local
+        .chars()
+        .find(|c| !c.is_alphanumeric() && !LOCAL_SYMBOLS.contains(*c))
+    {
+        return Err(format!("the character `{c}` cannot appear before the @"));
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return Err(
+            "the part before the @ cannot start or end with a dot, or have two dots in a row"
+                .into(),
+        );
+    }
+    if domain.is_empty() {
+        return Err("nothing comes after the @".into());
+    }
+    let domain = domain.to_lowercase();
+    if !domain.contains('.') {
+        return Err(format!(
+            "the domain `{domain}` has no dot; it needs an ending such as .com"
+        ));
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    for label in &labels {
+        if label.is_empty() {
+            return Err(format!(
+                "the domain `{domain}` has an empty part (a dot at the start or end, or two dots in a row)"
+            ));
+        }
+        if label.chars().count() > 63 {
+            return Err(format!(
+                "the domain part `{label}` is longer than 63 characters"
+            ));
+        }
+        if let Some(c) = label.chars().find(|c| !c.is_alphanumeric() && *c != '-') {
+            return Err(format!("the character `{c}` cannot appear in the domain"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "the domain part `{label}` cannot start or end with a dash"
+            ));
+        }
+    }
+    let tld = labels.last().copied().unwrap_or_default();
+    let tld_ok = tld.starts_with("xn--")
+        || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
+    if !tld_ok {
+        return Err(format!("`.{tld}` is not a valid domain ending"));
+    }
+    let address = format!("{}@{domain}", local.to_lowercase());
+    if address.len() > 254 {
+        return Err("it is longer than 254 characters".into());
+    }
+    Ok(address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_addresses_are_canonical() {
+        assert_eq!(
+            validate_email(" John.Doe@GMail.com. ").as_deref(),
+            Ok("john.doe@gmail.com")
+        );
+        assert_eq!(
+            validate_email("mailto:<a+b_c@sub.example.co.uk>").as_deref(),
+            Ok("a+b_c@sub.example.co.uk")
+        );
+        assert_eq!(
+            validate_email("josé@exämple.de").as_deref(),
+            Ok("josé@exämple.de")
+        );
+        assert_eq!(
+            validate_email("x@xn--80ak6aa92e.xn--p1ai").as_deref(),
+            Ok("x@xn--80ak6aa92e.xn--p1ai")
+        );
+    }
+
+    #[test]
+    fn spoken_addresses_fall_back_to_normalisation() {
+        assert_eq!(
+            validate_email("john dot doe at gmail dot com").as_deref(),
+            Ok("john.doe@gmail.com")
+        );
+        assert_eq!(
+            validate_email("j o h n at example dot org").as_deref(),
+            Ok("john@example.org")
+        );
+    }
+
+    #[test]
+    fn invalid_addresses_say_why() {
+        let cases = [
+            ("", "empty"),
+            ("john.doe.gmail.com", "no @"),
+            ("a@b@c.com", "more than one @"),
+            ("@gmail.com", "before the @"),
+            ("john@", "after the @"),
+            ("john@gmail", "has no dot"),
+            ("john@gmail..com", "empty part"),
+            ("john@-gmail.com", "dash"),
+            ("john@gmail.c", "domain ending"),
+            ("john@gmail.c0m", "domain ending"),
+            ("jo(hn@gmail.com", "`(`"),
+            (".john@gmail.com", "two dots"),
+            ("john doe@gmail com", "spaces"),
+            ("john@gm_ail.com", "`_`"),
+        ];
+        for (input, reason) in cases {
+            let err = validate_email(input).unwrap_err();
+            assert!(err.contains(reason), "{input:?}: {err}");
+        }
+        let long = format!("{}@x.com", "a".repeat(65));
+        assert!(validate_email(&long).unwrap_err().contains("64"));
+    }
+}
