@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `#[agent_task(result = T)]` | a struct | `ActivityInfo` (result type, id, instructions from rustdoc) and `AgentTask` |
 //! | `#[agent]` | a struct | `ActivityInfo` with no result, and `Agent` |
-//! | `#[function_tools]` | the struct's `impl` block | `Activity`: tool schemas, dispatch, `on_enter`/`on_exit`/`instructions` |
+//! | `#[function_tools]` | the struct's `impl` block | `Activity`: tool schemas, dispatch, and the methods it recognises by name: `on_enter`, `on_exit`, `on_dtmf`, `on_timer`, `instructions`, `tool_enabled` |
 //! | `#[function_tool]` | a method inside that block | marks it as a tool (`name = "..."`, `ignore_on_enter`) |
 
 mod activity;

@@ -60,6 +60,7 @@ struct Model {
     on_dtmf: Option<Hook>,
     on_timer: Option<Hook>,
     instructions: Option<Ident>,
+    tool_enabled: Option<Ident>,
 }
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -108,6 +109,7 @@ fn parse(imp: &mut ItemImpl, errors: &mut Errors) -> Model {
         on_dtmf: None,
         on_timer: None,
         instructions: None,
+        tool_enabled: None,
     };
     for item in &mut imp.items {
         let ImplItem::Fn(f) = item else { continue };
@@ -135,6 +137,16 @@ fn parse(imp: &mut ItemImpl, errors: &mut Errors) -> Model {
                     "on_exit" => model.on_exit = hook,
                     "on_dtmf" => model.on_dtmf = hook,
                     _ => model.on_timer = hook,
+                }
+            }
+            None if name == "tool_enabled" => {
+                if f.sig.asyncness.is_some() || f.sig.inputs.len() != 2 {
+                    errors.at(
+                        &f.sig,
+                        "`tool_enabled` must be `fn tool_enabled(&self, name: &str) -> bool` (not async)",
+                    );
+                } else {
+                    model.tool_enabled = Some(f.sig.ident.clone());
                 }
             }
             None if name == "instructions" => {
@@ -538,6 +550,12 @@ fn expand_activity(model: &Model) -> TokenStream {
             }
         }
     });
+    let tools_result = match &model.tool_enabled {
+        Some(m) => quote! {
+            TOOLS.iter().filter(|t| Self::#m(self, &t.name)).cloned().collect()
+        },
+        None => quote!(TOOLS.clone()),
+    };
     let unknown = quote! {
         __other => {
             let __msg = ::std::format!("Unknown tool `{}`.", __other);
@@ -558,7 +576,7 @@ fn expand_activity(model: &Model) -> TokenStream {
                 fn tools(&self) -> ::std::vec::Vec<#p::Arc<#p::ToolDefinition>> {
                     static TOOLS: #p::LazyLock<::std::vec::Vec<#p::Arc<#p::ToolDefinition>>> =
                         #p::LazyLock::new(|| ::std::vec![#(#defs),*]);
-                    TOOLS.clone()
+                    #tools_result
                 }
 
                 #[allow(unused_variables)]

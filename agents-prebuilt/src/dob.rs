@@ -147,6 +147,11 @@ impl GetDobTask {
 
 #[function_tools]
 impl GetDobTask {
+    /// `update_time` is offered only when the time of birth is asked for.
+    fn tool_enabled(&self, name: &str) -> bool {
+        name != "update_time" || self.include_time
+    }
+
     fn instructions(&self) -> String {
         let what = if self.include_time {
             "date and time of birth"

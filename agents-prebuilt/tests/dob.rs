@@ -3,7 +3,7 @@
 mod common;
 
 use agents_core::prelude::*;
-use agents_core::testing::{Reply, ScriptedLlm};
+use agents_core::testing::{Reply, Rule, ScriptedLlm};
 use agents_prebuilt::chrono::{NaiveDate, NaiveTime};
 use agents_prebuilt::{CaptureDeclined, DobResult, GetDobTask};
 use serde_json::json;
@@ -178,12 +178,28 @@ async fn date_and_time_are_read_back_and_confirmed_together() {
 
 #[tokio::test]
 async fn the_time_is_refused_when_not_asked_for() {
-    let llm = llm();
+    // `update_time` is not even offered; a model that calls it anyway gets an error.
+    let llm = ScriptedLlm::new()
+        .rule(
+            Rule::on_user("3:30 pm")
+                .reply(Reply::call(
+                    "update_time",
+                    json!({"hour": 15, "minute": 30}),
+                ))
+                .allow_unoffered_tools(),
+        )
+        .otherwise(Reply::text("What's your date of birth?"));
     let (session, _) = DobRunner::start(&llm, GetDobTask::new().today(today())).await;
     let turn = session.run("3:30 pm").await.unwrap();
+    let request = llm
+        .requests()
+        .into_iter()
+        .find(|r| r.last_user_text() == Some("3:30 pm"))
+        .unwrap();
+    assert!(request.offers_tool("update_dob") && !request.offers_tool("update_time"));
     turn.expect()
         .contains_function_call_output(true)
-        .with_output_containing("not the time");
+        .with_output_containing("Unknown tool `update_time`");
     session.close().await;
 }
 

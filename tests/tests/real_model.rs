@@ -20,7 +20,8 @@ impl CustomerServiceAgent {
             ))
             .await?;
         if consent {
-            ctx.generate_reply("Offer your assistance to the user.").await
+            ctx.generate_reply("Offer your assistance to the user.")
+                .await
         } else {
             ctx.generate_reply("Say you cannot proceed without consent and say goodbye.")
                 .await

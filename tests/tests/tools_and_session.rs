@@ -345,3 +345,46 @@ async fn using_a_session_before_start_or_after_close_is_an_error() {
     assert!(matches!(session.run("hi").await, Err(Error::Closed)));
     assert!(AgentSession::builder().build().is_err());
 }
+
+/// Confirms a code once one was recorded.
+#[agent]
+#[derive(Default)]
+struct CodeAgent {
+    code: Option<String>,
+}
+
+#[function_tools]
+impl CodeAgent {
+    /// Only offer `confirm_code` once there is a code to confirm.
+    fn tool_enabled(&self, name: &str) -> bool {
+        name != "confirm_code" || self.code.is_some()
+    }
+
+    /// Record the code the user said.
+    #[function_tool]
+    async fn record_code(&mut self, code: String) -> String {
+        self.code = Some(code);
+        "Read it back and ask the user to confirm.".into()
+    }
+
+    /// Confirm the recorded code.
+    #[function_tool]
+    async fn confirm_code(&mut self) -> String {
+        "Confirmed.".into()
+    }
+}
+
+#[tokio::test]
+async fn tools_can_be_switched_on_by_state() {
+    let llm = ScriptedLlm::new()
+        .on_user("code", Reply::call("record_code", json!({"code": "1234"})))
+        .otherwise(Reply::text("ok"));
+    let session = session_with(llm.clone());
+    session.start(CodeAgent::default()).await.unwrap();
+    session.run("hello").await.unwrap();
+    assert!(!llm.last_request().unwrap().offers_tool("confirm_code"));
+    session.run("my code is 1234").await.unwrap();
+    // The follow-up request after `record_code` already offers it.
+    assert!(llm.last_request().unwrap().offers_tool("confirm_code"));
+    session.close().await;
+}

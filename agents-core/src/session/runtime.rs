@@ -661,6 +661,8 @@ async fn reply_loop<R: Send + 'static>(
     let max_steps = core.options.max_tool_steps;
     for step in 0..=max_steps {
         let last = step == max_steps;
+        // Tools may be switched on and off by the activity's state (`tool_enabled`).
+        state.tools = act.tools();
         let (tools, choice) = if last {
             (Vec::new(), ToolChoice::None)
         } else {
