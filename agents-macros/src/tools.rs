@@ -485,16 +485,25 @@ fn expand_activity(model: &Model) -> TokenStream {
 
         let method = &tool.method;
         let call_args = tool.args.iter().map(|a| match a {
-            Arg::Context(ty) => quote_spanned!(ty.span()=> { let __c: &mut #ty = ctx; __c }),
+            Arg::Context(ty) => {
+                let at = located(ty.span());
+                quote_spanned!(at=> { let __c: &mut #ty = ctx; __c })
+            }
             Arg::Json(i) => {
                 let ident = &tool.params[*i].ident;
                 quote!(__args.#ident)
             }
         });
         let call = if tool.is_async {
-            quote_spanned!(method.span()=> Self::#method(self, #(#call_args),*).await)
+            {
+                let path = quote_spanned!(located(method.span())=> Self::#method);
+                quote!(#path(self, #(#call_args),*).await)
+            }
         } else {
-            quote_spanned!(method.span()=> Self::#method(self, #(#call_args),*))
+            {
+                let path = quote_spanned!(located(method.span())=> Self::#method);
+                quote!(#path(self, #(#call_args),*))
+            }
         };
         arms.push(quote! {
             #name => {
@@ -520,15 +529,22 @@ fn expand_activity(model: &Model) -> TokenStream {
         let method = &hook.method;
         let mut args = Vec::new();
         if let Some(ty) = &hook.ctx {
-            args.push(quote_spanned!(ty.span()=> { let __c: &mut #ty = ctx; __c }));
+            let at = located(ty.span());
+            args.push(quote_spanned!(at=> { let __c: &mut #ty = ctx; __c }));
         }
         if hook.takes_digits {
             args.push(quote!(digits));
         }
         let call = if hook.is_async {
-            quote_spanned!(method.span()=> Self::#method(self, #(#args),*).await)
+            {
+                let path = quote_spanned!(located(method.span())=> Self::#method);
+                quote!(#path(self, #(#args),*).await)
+            }
         } else {
-            quote_spanned!(method.span()=> Self::#method(self, #(#args),*))
+            {
+                let path = quote_spanned!(located(method.span())=> Self::#method);
+                quote!(#path(self, #(#args),*))
+            }
         };
         let unused = hook.ctx.is_none().then(|| quote!(let _ = ctx;));
         let digits_param = hook.takes_digits.then(|| quote!(, digits: &'a str));
@@ -631,4 +647,11 @@ fn camel(snake: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// A span that points at `at` for diagnostics but resolves names at the macro's call site, so
+/// generated locals (`self`, `ctx`) stay visible when the user's tokens come from a
+/// `macro_rules!` expansion.
+fn located(at: Span) -> Span {
+    Span::call_site().located_at(at)
 }

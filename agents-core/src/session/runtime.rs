@@ -422,7 +422,9 @@ async fn run_hook<R: Send + 'static>(
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
-            if matches!(e, Error::Closed | Error::Cancelled { .. }) && core.closing {
+            if matches!(e, Error::Closed | Error::Cancelled { .. })
+                && (core.closing || core.shutdown_requested)
+            {
                 return;
             }
             // An error from a task's on_enter ends the task with it.

@@ -85,9 +85,18 @@ pub struct TaskCompletedEvent {
     /// The result as JSON.
     pub result_json: serde_json::Value,
     task: Box<dyn Any + Send>,
+    end_session: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl TaskCompletedEvent {
+    /// Ends the session once the group has stopped: no further task runs, the code awaiting
+    /// the group gets `Err(Error::Closed)` and may still say goodbye, then the session closes.
+    /// Safe to call here, unlike closing the session directly.
+    pub fn end_session(&self) {
+        self.end_session
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The result, if the task's result type is `T`.
     pub fn result<T: 'static>(&self) -> Option<&T> {
         self.result.downcast_ref::<T>()
@@ -425,6 +434,7 @@ impl TaskGroup {
             .collect();
         let mut pending: VecDeque<usize> = (0..self.entries.len()).collect();
         let mut visited: Vec<usize> = Vec::new();
+        let end_session = Arc::new(std::sync::atomic::AtomicBool::new(false));
         while let Some(current) = pending.pop_front() {
             let extra: Vec<ExtraTool> = self
                 .out_of_scope_tool(&visited, current)
@@ -448,6 +458,7 @@ impl TaskGroup {
                             result: value,
                             result_json: json,
                             task,
+                            end_session: end_session.clone(),
                         };
                         if let Err(e) = cb(event).await {
                             if self.return_exceptions {
@@ -456,6 +467,9 @@ impl TaskGroup {
                                 return Err(e);
                             }
                         }
+                    }
+                    if end_session.load(std::sync::atomic::Ordering::SeqCst) {
+                        ctx.core.shutdown_requested = true;
                     }
                     if ctx.core.shutdown_requested || ctx.core.closing {
                         return Err(Error::Closed);

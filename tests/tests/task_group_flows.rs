@@ -1,0 +1,244 @@
+//! TaskGroup flows over three steps: order, regressions (one and several in a row), the callback
+//! seeing every completion, a failing summary, and ending the session from the callback.
+
+use agents_core::llm::LlmError;
+use agents_core::prelude::*;
+use agents_core::testing::{Reply, ScriptedLlm};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+
+macro_rules! step {
+    ($task:ident, $tool:ident, $question:literal) => {
+        #[doc = $question]
+        #[agent_task(result = String)]
+        struct $task;
+
+        #[function_tools]
+        impl $task {
+            async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
+                ctx.generate_reply($question).await
+            }
+
+            /// Record the answer.
+            #[function_tool]
+            async fn $tool(&mut self, ctx: &mut TaskContext<'_, String>, value: String) {
+                ctx.complete(value);
+            }
+        }
+    };
+}
+
+step!(ColorTask, record_color, "Ask for a color.");
+step!(AnimalTask, record_animal, "Ask for an animal.");
+step!(CityTask, record_city, "Ask for a city.");
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// Runs a three-step group and reports the outcome.
+#[agent]
+struct Quiz {
+    log: Log,
+    end_after: Option<&'static str>,
+    summarize: bool,
+}
+
+#[function_tools]
+impl Quiz {
+    async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
+        let log = self.log.clone();
+        let end_after = self.end_after;
+        let mut group = TaskGroup::new()
+            .summarize_chat_ctx(self.summarize)
+            .on_task_completed(move |ev| {
+                log.lock().unwrap().push(format!(
+                    "{}={}",
+                    ev.task_id,
+                    ev.result::<String>().unwrap()
+                ));
+                if end_after == Some(ev.task_id.as_str()) {
+                    ev.end_session();
+                }
+                async { Ok(()) }
+            });
+        let color = group.add("color", "The favourite color", || ColorTask);
+        let animal = group.add("animal", "The favourite animal", || AnimalTask);
+        let city = group.add("city", "The favourite city", || CityTask);
+        let outcome = ctx.run_task(group).await;
+        let line = match &outcome {
+            Ok(r) => format!("done {} {} {}", r[color], r[animal], r[city]),
+            Err(e) => format!("error {e}"),
+        };
+        self.log.lock().unwrap().push(line.clone());
+        ctx.say(line).await
+    }
+}
+
+fn llm() -> ScriptedLlm {
+    ScriptedLlm::new()
+        .on_instructions("ask for a color", Reply::text("Color?"))
+        .on_instructions("ask for an animal", Reply::text("Animal?"))
+        .on_instructions("ask for a city", Reply::text("City?"))
+        .on_user(
+            "go back to color",
+            Reply::call("out_of_scope", json!({"task_ids": ["color"]})),
+        )
+        .on_user(
+            "go back to animal and color",
+            Reply::call("out_of_scope", json!({"task_ids": ["animal", "color"]})),
+        )
+        .on_user("color ", Reply::dynamic(|r| answer(r, "record_color")))
+        .on_user("animal ", Reply::dynamic(|r| answer(r, "record_animal")))
+        .on_user("city ", Reply::dynamic(|r| answer(r, "record_city")))
+        .when(
+            |r| r.instructions().contains("You summarise a conversation"),
+            Reply::text("Summary of the quiz."),
+        )
+}
+
+/// Calls `tool` with the word after the first space of the user's text.
+fn answer(request: &agents_core::llm::ChatRequest, tool: &str) -> Reply {
+    let text = request.last_user_text().unwrap_or_default();
+    let value = text.split_once(' ').map(|(_, v)| v).unwrap_or_default();
+    Reply::call(tool, json!({ "value": value }))
+}
+
+async fn start(
+    llm: ScriptedLlm,
+    end_after: Option<&'static str>,
+    summarize: bool,
+) -> (AgentSession, Log) {
+    let log: Log = Arc::default();
+    let session = AgentSession::new(llm);
+    session
+        .start(Quiz {
+            log: log.clone(),
+            end_after,
+            summarize,
+        })
+        .await
+        .unwrap();
+    (session, log)
+}
+
+fn log_of(log: &Log) -> Vec<String> {
+    log.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn three_steps_in_order() {
+    let (session, log) = start(llm(), None, false).await;
+    for line in ["color red", "animal fox", "city Oslo"] {
+        session.run(line).await.unwrap();
+    }
+    assert_eq!(
+        log_of(&log),
+        ["color=red", "animal=fox", "city=Oslo", "done red fox Oslo"]
+    );
+    session.close().await;
+}
+
+#[tokio::test]
+async fn regression_from_the_third_step_to_the_first_and_on_again() {
+    let (session, log) = start(llm(), None, false).await;
+    session.run("color red").await.unwrap();
+    session.run("animal fox").await.unwrap();
+    let turn = session.run("please go back to color").await.unwrap();
+    turn.expect().contains_agent_handoff_to::<ColorTask>();
+    session.run("color blue").await.unwrap();
+    // After the first step the interrupted third step resumes; the second is not re-run.
+    let turn = session.run("city Oslo").await.unwrap();
+    assert_eq!(turn.assistant_text(), "done blue fox Oslo");
+    assert_eq!(
+        log_of(&log),
+        [
+            "color=red",
+            "animal=fox",
+            "color=blue",
+            "city=Oslo",
+            "done blue fox Oslo"
+        ]
+    );
+    session.close().await;
+}
+
+#[tokio::test]
+async fn two_regressions_in_a_row_end_with_the_last_values() {
+    let (session, log) = start(llm(), None, false).await;
+    session.run("color red").await.unwrap();
+    session.run("animal fox").await.unwrap();
+    // From the city step, back to animal then color, in that order.
+    session.run("go back to animal and color").await.unwrap();
+    session.run("animal owl").await.unwrap();
+    // While re-running color, go back again, to animal.
+    session.run("color green").await.unwrap();
+    session.run("city Rome").await.unwrap();
+    let log = log_of(&log);
+    assert_eq!(
+        log,
+        [
+            "color=red",
+            "animal=fox",
+            "animal=owl",
+            "color=green",
+            "city=Rome",
+            "done green owl Rome"
+        ]
+    );
+    session.close().await;
+}
+
+#[tokio::test]
+async fn a_failed_summary_is_one_error_and_no_completion() {
+    let llm = ScriptedLlm::new()
+        .when(
+            |r| r.instructions().contains("You summarise a conversation"),
+            Reply::text("Partial").then_fail(LlmError::Stream("connection reset".into())),
+        )
+        .on_instructions("ask for a color", Reply::text("Color?"))
+        .on_instructions("ask for an animal", Reply::text("Animal?"))
+        .on_instructions("ask for a city", Reply::text("City?"))
+        .on_user("color ", Reply::dynamic(|r| answer(r, "record_color")))
+        .on_user("animal ", Reply::dynamic(|r| answer(r, "record_animal")))
+        .on_user("city ", Reply::dynamic(|r| answer(r, "record_city")));
+    let mut events = {
+        let (session, log) = start(llm, None, true).await;
+        let events = session.subscribe();
+        session.run("color red").await.unwrap();
+        session.run("animal fox").await.unwrap();
+        session.run("city Oslo").await.unwrap();
+        let log = log_of(&log);
+        assert_eq!(log.len(), 4, "{log:?}");
+        assert!(
+            log[3].starts_with("error ") && log[3].contains("connection reset"),
+            "{log:?}"
+        );
+        session.close().await;
+        events
+    };
+    let mut group_completions = 0;
+    while let Ok(ev) = events.try_recv() {
+        if matches!(&ev, SessionEvent::TaskCompleted { name, .. } if name == "task_group") {
+            group_completions += 1;
+        }
+    }
+    assert_eq!(group_completions, 0);
+}
+
+#[tokio::test]
+async fn ending_the_session_from_the_callback_waits_for_the_group_to_stop() {
+    let (session, log) = start(llm(), Some("animal"), false).await;
+    session.run("color red").await.unwrap();
+    let turn = session.run("animal fox").await.unwrap();
+    // The group stopped before the city step; the awaiting code still spoke; then the session
+    // closed.
+    assert!(!turn.events().iter().any(|e| matches!(
+        e,
+        RunEvent::AgentHandoff { item, .. } if item.new_agent_id == "city_task"
+    )));
+    assert_eq!(turn.assistant_text(), "error the session is closed");
+    assert_eq!(
+        log_of(&log),
+        ["color=red", "animal=fox", "error the session is closed"]
+    );
+    assert!(matches!(session.run("hello?").await, Err(Error::Closed)));
+}
