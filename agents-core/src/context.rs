@@ -98,11 +98,12 @@ impl<'a, R: Send + 'static> Context<'a, R> {
         Ok(())
     }
 
-    /// Runs the activity's `on_timer` hook after `after`, if the activity is still waiting for
-    /// input then. Setting it again restarts it. While a turn runs the timer cannot fire, so a
-    /// timeout measures the user's silence, not the agent's speech.
+    /// Runs the activity's `on_timer` hook once the activity has waited `after` for input.
+    /// Setting it again restarts it, and so does every turn: the timer cannot fire while the
+    /// agent answers or the user's input is handled, so it measures silence (e.g. a keypad
+    /// inter-digit timeout).
     pub fn set_timer(&mut self, after: std::time::Duration) {
-        self.state.timer = Some(tokio::time::Instant::now() + after);
+        self.state.timer = Some(after);
     }
 
     /// Cancels the timer set with [`set_timer`](Self::set_timer).

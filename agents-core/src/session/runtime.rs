@@ -98,8 +98,9 @@ pub(crate) struct ActivityState {
     pub(crate) tools: Vec<Arc<ToolDefinition>>,
     pub(crate) extra_tools: Vec<ExtraTool>,
     pub(crate) in_on_enter: bool,
-    /// When set, the activity's `on_timer` runs at this instant if no input came first.
-    pub(crate) timer: Option<tokio::time::Instant>,
+    /// When set, the activity's `on_timer` runs once it has waited this long for input. The wait
+    /// restarts whenever a turn runs, so the timeout counts silence, not speech.
+    pub(crate) timer: Option<std::time::Duration>,
 }
 
 impl ActivityState {
@@ -248,8 +249,9 @@ impl SessionCore {
 
     /// Finishes the turn in progress and waits for the next command that starts a turn, or for
     /// the activity's timer. `None` means the session is closing.
-    async fn next_command(&mut self, timer: Option<tokio::time::Instant>) -> Option<Next> {
+    async fn next_command(&mut self, timer: Option<std::time::Duration>) -> Option<Next> {
         self.finish_run();
+        let timer = timer.map(|after| tokio::time::Instant::now() + after);
         loop {
             if self.closing || self.shutdown_requested {
                 self.closing = true;
