@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Who said a message.
@@ -300,9 +301,12 @@ impl CopyOptions {
 }
 
 /// The conversation history of an agent, a task or a request.
+///
+/// Cloning is cheap: the items are shared and copied only when a clone is changed while another
+/// still holds them, so handing the history to every LLM request costs nothing per item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatContext {
-    items: Vec<ChatItem>,
+    items: Arc<Vec<ChatItem>>,
 }
 
 impl ChatContext {
@@ -313,7 +317,14 @@ impl ChatContext {
 
     /// A context holding `items` in the given order.
     pub fn from_items(items: Vec<ChatItem>) -> Self {
-        ChatContext { items }
+        ChatContext {
+            items: Arc::new(items),
+        }
+    }
+
+    /// The items for changing, copied first if another clone shares them.
+    fn items_mut(&mut self) -> &mut Vec<ChatItem> {
+        Arc::make_mut(&mut self.items)
     }
 
     /// All items, oldest first.
@@ -333,12 +344,12 @@ impl ChatContext {
 
     /// Appends an item.
     pub fn push(&mut self, item: impl Into<ChatItem>) {
-        self.items.push(item.into());
+        self.items_mut().push(item.into());
     }
 
     /// Appends a new message and returns a reference to it.
     pub fn add_message(&mut self, role: Role, content: impl Into<String>) -> &ChatMessage {
-        self.items
+        self.items_mut()
             .push(ChatItem::Message(ChatMessage::new(role, content)));
         match self.items.last() {
             Some(ChatItem::Message(m)) => m,
@@ -349,13 +360,13 @@ impl ChatContext {
     /// Removes the item with `id`; returns it if it was there.
     pub fn remove(&mut self, id: &str) -> Option<ChatItem> {
         let pos = self.items.iter().position(|i| i.id() == id)?;
-        Some(self.items.remove(pos))
+        Some(self.items_mut().remove(pos))
     }
 
     /// Inserts `item` at `index` (clamped to the end).
     pub fn insert(&mut self, index: usize, item: impl Into<ChatItem>) {
         let index = index.min(self.items.len());
-        self.items.insert(index, item.into());
+        self.items_mut().insert(index, item.into());
     }
 
     /// Keeps only the last `max_items` items (instructions at the start are kept too).
@@ -370,10 +381,11 @@ impl ChatContext {
             .cloned()
             .collect();
         let start = self.items.len() - max_items;
-        let mut kept: Vec<ChatItem> = self.items.split_off(start);
+        let mut kept: Vec<ChatItem> = self.items[start..].to_vec();
         kept.retain(|i| !lead.iter().any(|l| l.id() == i.id()));
-        self.items = lead;
-        self.items.extend(kept);
+        let items = self.items_mut();
+        *items = lead;
+        items.extend(kept);
     }
 
     /// The messages only, oldest first.
@@ -388,14 +400,16 @@ impl ChatContext {
 
     /// A copy holding the items that pass `options`.
     pub fn copy(&self, options: &CopyOptions) -> ChatContext {
-        ChatContext {
-            items: self
-                .items
+        if *options == CopyOptions::default() {
+            return self.clone();
+        }
+        ChatContext::from_items(
+            self.items
                 .iter()
                 .filter(|i| options.keeps(i))
                 .cloned()
                 .collect(),
-        }
+        )
     }
 
     /// Adds the items of `other` that pass `options` and are not already here (by id), each placed
@@ -410,7 +424,7 @@ impl ChatContext {
                 .iter()
                 .rposition(|i| i.created_at() <= item.created_at())
                 .map_or(0, |p| p + 1);
-            self.items.insert(at, item.clone());
+            self.items_mut().insert(at, item.clone());
         }
     }
 }

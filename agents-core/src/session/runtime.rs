@@ -208,9 +208,15 @@ impl SessionCore {
         subs.retain(|s| s.send(event.clone()).is_ok());
     }
 
+    fn has_subscribers(&self) -> bool {
+        !lock(&self.shared.subscribers).is_empty()
+    }
+
     /// Adds an event to the turn in progress and streams it to subscribers.
     pub(crate) fn record(&mut self, event: RunEvent, agent: &str) {
-        self.emit(SessionEvent::from_run_event(&event, agent));
+        if self.has_subscribers() {
+            self.emit(SessionEvent::from_run_event(&event, agent));
+        }
         if let Some(run) = self.run.as_mut() {
             run.result.events.push(event);
         }
@@ -601,10 +607,10 @@ async fn stream_reply(
         match chunk {
             Ok(ChatChunk::Text(delta)) => {
                 if !delta.is_empty() {
-                    core.emit(SessionEvent::TextDelta {
-                        content: delta.clone(),
-                    });
                     text.push_str(&delta);
+                    if core.has_subscribers() {
+                        core.emit(SessionEvent::TextDelta { content: delta });
+                    }
                 }
             }
             Ok(ChatChunk::ToolCall(call)) => calls.push(call),
@@ -749,10 +755,14 @@ async fn execute_tool<R: Send + 'static>(
 ) -> ToolOutput {
     let mock = {
         let mocks = lock(&core.shared.mocks);
-        mocks
-            .get(&(Some(state.id), call.name.clone()))
-            .or_else(|| mocks.get(&(None, call.name.clone())))
-            .cloned()
+        if mocks.is_empty() {
+            None
+        } else {
+            mocks
+                .get(&(Some(state.id), call.name.clone()))
+                .or_else(|| mocks.get(&(None, call.name.clone())))
+                .cloned()
+        }
     };
     if let Some(mock) = mock {
         let args = serde_json::from_str(&call.arguments).unwrap_or(serde_json::Value::Null);
