@@ -360,7 +360,7 @@ impl OpenAiLlm {
         &self.model
     }
 
-    fn request_body<'a>(&'a self, request: &ChatRequest) -> wire::RequestBody<'a> {
+    fn request_body<'a>(&'a self, request: &'a ChatRequest) -> wire::RequestBody<'a> {
         let tools: Vec<wire::Tool> = request
             .tools
             .iter()
@@ -388,8 +388,10 @@ impl OpenAiLlm {
     async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, LlmError> {
         let body = self.request_body(&request);
         let (message_count, tool_count) = (body.messages.len(), body.tools.len());
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| LlmError::Other(format!("could not encode the request: {e}")))?;
+        // Encoded once; retries share the bytes instead of copying them.
+        let body: bytes::Bytes = serde_json::to_vec(&body)
+            .map_err(|e| LlmError::Other(format!("could not encode the request: {e}")))?
+            .into();
         tracing::debug!(
             model = %self.model,
             messages = message_count,
@@ -424,7 +426,11 @@ impl OpenAiLlm {
     }
 
     /// Sends the request once and reads up to the first token.
-    async fn attempt(&self, body: Vec<u8>, started: Instant) -> Result<ReplyStream, AttemptError> {
+    async fn attempt(
+        &self,
+        body: bytes::Bytes,
+        started: Instant,
+    ) -> Result<ReplyStream, AttemptError> {
         let send = self
             .client
             .post(self.endpoint.clone())

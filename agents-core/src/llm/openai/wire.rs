@@ -13,13 +13,13 @@ use std::collections::HashSet;
 #[derive(Debug, Serialize)]
 pub(crate) struct RequestBody<'a> {
     pub model: &'a str,
-    pub messages: Vec<Message>,
+    pub messages: Vec<Message<'a>>,
     pub stream: bool,
     pub stream_options: StreamOptions,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tools: Vec<Tool>,
+    pub tools: Vec<Tool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,47 +32,48 @@ pub(crate) struct StreamOptions {
     pub include_usage: bool,
 }
 
-/// One message of the request.
+/// One message of the request; borrows from the chat context, so building a request copies no
+/// conversation text.
 #[derive(Debug, Serialize)]
-pub(crate) struct Message {
+pub(crate) struct Message<'a> {
     role: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    content: Option<String>,
+    content: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    tool_calls: Vec<ToolCall>,
+    tool_calls: Vec<ToolCall<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    tool_call_id: Option<String>,
+    tool_call_id: Option<&'a str>,
 }
 
 /// A tool call inside an assistant message.
 #[derive(Debug, Serialize)]
-struct ToolCall {
-    id: String,
+struct ToolCall<'a> {
+    id: &'a str,
     #[serde(rename = "type")]
     kind: &'static str,
-    function: FunctionCallWire,
+    function: FunctionCallWire<'a>,
 }
 
 #[derive(Debug, Serialize)]
-struct FunctionCallWire {
-    name: String,
-    arguments: String,
+struct FunctionCallWire<'a> {
+    name: &'a str,
+    arguments: &'a str,
 }
 
 /// A tool offered to the model.
 #[derive(Debug, Serialize)]
-pub(crate) struct Tool {
+pub(crate) struct Tool<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    function: FunctionDef,
+    function: FunctionDef<'a>,
 }
 
 #[derive(Debug, Serialize)]
-struct FunctionDef {
-    name: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    description: String,
-    parameters: Value,
+struct FunctionDef<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    parameters: &'a Value,
     strict: bool,
 }
 
@@ -91,7 +92,7 @@ fn wire_role(role: Role) -> &'static str {
 /// Consecutive function calls become one assistant message (merged into a directly preceding
 /// assistant text message). Calls without an output and outputs without an earlier call are
 /// left out, since the API rejects both; handoffs are skipped.
-pub(crate) fn messages(ctx: &ChatContext) -> Vec<Message> {
+pub(crate) fn messages(ctx: &ChatContext) -> Vec<Message<'_>> {
     let items = ctx.items();
     let mut seen_calls: HashSet<&str> = HashSet::new();
     let mut answered: HashSet<&str> = HashSet::new();
@@ -113,7 +114,7 @@ pub(crate) fn messages(ctx: &ChatContext) -> Vec<Message> {
         match item {
             ChatItem::Message(m) => out.push(Message {
                 role: wire_role(m.role),
-                content: Some(m.content.clone()),
+                content: Some(&m.content),
                 tool_calls: Vec::new(),
                 tool_call_id: None,
             }),
@@ -123,11 +124,11 @@ pub(crate) fn messages(ctx: &ChatContext) -> Vec<Message> {
                     continue;
                 }
                 let call = ToolCall {
-                    id: c.call_id.clone(),
+                    id: &c.call_id,
                     kind: "function",
                     function: FunctionCallWire {
-                        name: c.name.clone(),
-                        arguments: c.arguments.clone(),
+                        name: &c.name,
+                        arguments: &c.arguments,
                     },
                 };
                 match out.last_mut() {
@@ -147,9 +148,9 @@ pub(crate) fn messages(ctx: &ChatContext) -> Vec<Message> {
                 }
                 out.push(Message {
                     role: "tool",
-                    content: Some(o.output.clone()),
+                    content: Some(&o.output),
                     tool_calls: Vec::new(),
-                    tool_call_id: Some(o.call_id.clone()),
+                    tool_call_id: Some(&o.call_id),
                 });
             }
             ChatItem::AgentHandoff(_) => {}
@@ -160,17 +161,17 @@ pub(crate) fn messages(ctx: &ChatContext) -> Vec<Message> {
 
 /// Maps a tool definition, using the strict schema only when both the tool and the provider
 /// setting allow it.
-pub(crate) fn tool(def: &ToolDefinition, strict_tools: bool) -> Tool {
+pub(crate) fn tool(def: &ToolDefinition, strict_tools: bool) -> Tool<'_> {
     let strict = def.strict && strict_tools;
     Tool {
         kind: "function",
         function: FunctionDef {
-            name: def.name.to_string(),
-            description: def.description.clone(),
+            name: &def.name,
+            description: &def.description,
             parameters: if strict {
-                def.parameters.clone()
+                &def.parameters
             } else {
-                def.relaxed_parameters.clone()
+                &def.relaxed_parameters
             },
             strict,
         },
