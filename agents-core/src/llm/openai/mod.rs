@@ -239,7 +239,7 @@ impl OpenAiLlmBuilder {
         }
         if self.api_key.is_none() && endpoint.host_str() == Some("api.openai.com") {
             return Err(LlmError::Config(
-                "an API key is required for api.openai.com (set OPENAI_API_KEY)".into(),
+                "an API key is required for api.openai.com: set OPENAI_API_KEY, or set OPENAI_BASE_URL to an OpenAI-compatible server (a local one needs no key); OPENAI_MODEL or --model picks the model".into(),
             ));
         }
         if self.request_timeout.is_zero() || self.idle_timeout.is_zero() {
