@@ -1,8 +1,64 @@
 //! Structured conversational agents: agents, tasks that return typed results, tools whose schemas
 //! come from Rust signatures, and sessions that run them against a streaming LLM.
 //!
-//! Start with [`prelude`], the [`agent_task`] and [`function_tools`] attributes, and
-//! [`session::AgentSession`]; test agents with [`testing`].
+//! - [`agent_task`] / [`agent`] on a struct and [`function_tools`] on its `impl` block turn it into
+//!   a task or an agent; `#[function_tool]` marks its tools (see [`agent::Activity`]).
+//! - A task runs with `ctx.run_task(task).await` from `on_enter`, `on_exit` or a tool body, and
+//!   yields its typed result; [`workflows::TaskGroup`] runs several in order, with regression.
+//! - [`session::AgentSession`] runs an agent against an [`llm::Llm`] (the OpenAI-compatible
+//!   [`llm::openai::OpenAiLlm`], or [`testing::ScriptedLlm`] in tests); [`console`] makes any
+//!   agent a command-line program.
+//! - [`testing`] has the assertions users write their agent tests with.
+//!
+//! ```no_run
+//! use agents_core::prelude::*;
+//!
+//! /// Ask for recording consent and get a clear yes or no answer.
+//! #[agent_task(result = bool)]
+//! struct CollectConsent;
+//!
+//! #[function_tools]
+//! impl CollectConsent {
+//!     /// Use this when the user gives consent to record.
+//!     #[function_tool]
+//!     async fn consent_given(&mut self, ctx: &mut TaskContext<'_, bool>) {
+//!         ctx.complete(true);
+//!     }
+//!
+//!     /// Use this when the user denies consent to record.
+//!     #[function_tool]
+//!     async fn consent_denied(&mut self, ctx: &mut TaskContext<'_, bool>) {
+//!         ctx.complete(false);
+//!     }
+//! }
+//!
+//! /// You are a friendly customer service representative.
+//! #[agent]
+//! struct Assistant;
+//!
+//! #[function_tools]
+//! impl Assistant {
+//!     async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
+//!         if ctx.run_task(CollectConsent).await? {
+//!             ctx.generate_reply("Offer your assistance.").await
+//!         } else {
+//!             ctx.shutdown();
+//!             Ok(())
+//!         }
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<()> {
+//!     let llm = agents_core::llm::openai::OpenAiLlm::from_env()?;
+//!     let session = AgentSession::new(llm);
+//!     session.start(Assistant).await?;
+//!     let turn = session.run("Sure, you can record.").await?;
+//!     println!("{}", turn.assistant_text());
+//!     session.close().await;
+//!     Ok(())
+//! }
+//! ```
 
 extern crate self as agents_core;
 
