@@ -1,7 +1,7 @@
 //! Structured conversational agents: agents, tasks that return typed results, tools whose schemas
 //! come from Rust signatures, and sessions that run them against a streaming LLM.
 //!
-//! - [`agent_task`] / [`agent`] on a struct and [`function_tools`] on its `impl` block turn it into
+//! - [`agent_task`] / [`agent`](macro@agent) on a struct and [`function_tools`] on its `impl` block turn it into
 //!   a task or an agent; `#[function_tool]` marks its tools (see [`agent::Activity`]).
 //! - A task runs with `ctx.run_task(task).await` from `on_enter`, `on_exit` or a tool body, and
 //!   yields its typed result; [`workflows::TaskGroup`] runs several in order, with regression.
