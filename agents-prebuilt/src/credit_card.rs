@@ -520,7 +520,8 @@ fn invalid_number(reason: String) -> ToolError {
 }
 
 /// Whether `digits` passes the Luhn checksum every card number carries.
-pub(crate) fn luhn_valid(digits: &str) -> bool {
+/// Pure (no state or I/O); public so property tests can check it directly.
+pub fn luhn_valid(digits: &str) -> bool {
     let mut sum = 0;
     for (i, c) in digits.chars().rev().enumerate() {
         let Some(mut d) = c.to_digit(10) else {

@@ -366,7 +366,8 @@ pub(crate) fn days_in_month(year: i32, month: u32) -> u32 {
 
 /// A birth date from what the user said, or why it cannot be one. A year of 0 to 99 is taken in
 /// the latest century that does not put the date after `today`.
-pub(crate) fn resolve_date(
+/// Pure (no state or I/O; `today` is passed in); public so property tests can check it directly.
+pub fn resolve_date(
     year: i64,
     month: i64,
     day: i64,

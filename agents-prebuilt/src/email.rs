@@ -163,7 +163,8 @@ fn invalid(reason: String) -> ToolError {
 
 /// The address in canonical form, or why it is invalid. A value that fails as given is tried
 /// again as spoken text ("john dot doe at gmail dot com").
-pub(crate) fn validate_email(raw: &str) -> Result<String, String> {
+/// Pure (no state or I/O); public so property tests can check it directly.
+pub fn validate_email(raw: &str) -> Result<String, String> {
     check_email(raw).or_else(|reason| {
         let spoken = normalize::spoken_email(raw);
         check_email(&spoken).map_err(|_| reason)
@@ -174,7 +175,10 @@ pub(crate) fn validate_email(raw: &str) -> Result<String, String> {
 const LOCAL_SYMBOLS: &str = "!#$%&'*+/=?^_`{|}~-.";
 
 fn check_email(raw: &str) -> Result<String, String> {
-    let s = raw.trim();
+    // Lowercase first: lowercasing can change characters (`İ` → `i` + a combining dot), and what
+    // is checked must be what is returned.
+    let lowered = raw.trim().to_lowercase();
+    let s = lowered.as_str();
     let s = s.strip_prefix("mailto:").unwrap_or(s);
     let s = s.trim_start_matches('<').trim_end_matches('>');
     let s = s.trim_end_matches('.');

@@ -228,7 +228,8 @@ fn country_code_len(digits: &str) -> usize {
 
 /// The number in E.164 form, or why it is invalid. A value that fails as given is tried again
 /// as spoken digits ("four one five ...").
-pub(crate) fn validate_phone(raw: &str, default_cc: Option<&str>) -> Result<String, String> {
+/// Pure (no state or I/O); public so property tests can check it directly.
+pub fn validate_phone(raw: &str, default_cc: Option<&str>) -> Result<String, String> {
     check_phone(raw, default_cc).or_else(|reason| match normalize::spoken_digits(raw) {
         Some(digits) if digits != raw => check_phone(&digits, default_cc).map_err(|_| reason),
         _ => Err(reason),
@@ -236,8 +237,9 @@ pub(crate) fn validate_phone(raw: &str, default_cc: Option<&str>) -> Result<Stri
 }
 
 fn check_phone(raw: &str, default_cc: Option<&str>) -> Result<String, String> {
-    // "+44 (0)20 ..." marks the trunk 0 as not dialled from abroad.
-    let s = raw.trim().replace("(0)", "");
+    // "+44 (0)20 ..." marks the trunk 0 as not dialled from abroad; only right after the
+    // country code does "(0)" mean that.
+    let s = strip_trunk_zero(raw.trim());
     if s.is_empty() {
         return Err("it is empty".into());
     }
@@ -340,6 +342,22 @@ fn check_e164(digits: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Removes "(0)" when it directly follows an international country code ("+44 (0)20 ...");
+/// anywhere else the 0 is part of the number.
+fn strip_trunk_zero(s: &str) -> String {
+    if let Some(pos) = s.find("(0)") {
+        let before = s[..pos].trim_end();
+        let code = before
+            .strip_prefix('+')
+            .or_else(|| before.strip_prefix("00"))
+            .unwrap_or("");
+        if (1..=3).contains(&code.len()) && code.chars().all(|c| c.is_ascii_digit()) {
+            return format!("{}{}", before, &s[pos + 3..]);
+        }
+    }
+    s.to_string()
 }
 
 #[cfg(test)]

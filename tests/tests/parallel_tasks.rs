@@ -37,13 +37,19 @@ impl Booker {
     /// Ask for the date.
     #[function_tool]
     async fn ask_date(&mut self, ctx: &mut AgentContext<'_>) -> Result<String> {
-        Ok(format!("date={}", ctx.run_task(AskTask { what: "date" }).await?))
+        Ok(format!(
+            "date={}",
+            ctx.run_task(AskTask { what: "date" }).await?
+        ))
     }
 
     /// Ask for the party size.
     #[function_tool]
     async fn ask_size(&mut self, ctx: &mut AgentContext<'_>) -> Result<String> {
-        Ok(format!("size={}", ctx.run_task(AskTask { what: "party size" }).await?))
+        Ok(format!(
+            "size={}",
+            ctx.run_task(AskTask { what: "party size" }).await?
+        ))
     }
 }
 
@@ -65,7 +71,8 @@ async fn tasks_from_parallel_calls_run_in_turn() {
     let turn = session.run("friday").await.unwrap();
     // The first task completed (its tool's output is in), the second starts only now.
     let mut e = turn.expect();
-    e.next_event().is_function_call("record", json!({"value": "friday"}));
+    e.next_event()
+        .is_function_call("record", json!({"value": "friday"}));
     e.next_event().is_function_call_output();
     e.next_event()
         .is_function_call_output()
@@ -74,7 +81,8 @@ async fn tasks_from_parallel_calls_run_in_turn() {
     assert_eq!(turn.assistant_text(), "What is your party size?");
     let turn = session.run("four").await.unwrap();
     let mut e = turn.expect();
-    e.next_event().is_function_call("record", json!({"value": "4"}));
+    e.next_event()
+        .is_function_call("record", json!({"value": "4"}));
     e.next_event().is_function_call_output();
     e.next_event()
         .is_function_call_output()

@@ -272,15 +272,20 @@ impl AgentSession {
     pub async fn close(&self) {
         let (tx, rx) = oneshot::channel();
         let _ = self.commands.send(Command::Close { reply: tx });
-        // A reply in progress would delay the close until the LLM finishes; stop it.
+        // A reply in progress would delay the close until the LLM finishes; stop it. A running
+        // tool gets a short grace period, then is dropped so the hooks still run.
         self.interrupt();
+        self.shared
+            .closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shared.close_requested.notify_waiters();
         let handle = lock(&self.join).take();
-        if let Some(handle) = handle {
+        if let Some(mut handle) = handle {
             let timeout = self.shared.close_timeout();
-            let abort = handle.abort_handle();
-            if tokio::time::timeout(timeout, handle).await.is_err() {
+            if tokio::time::timeout(timeout, &mut handle).await.is_err() {
                 tracing::warn!("session loop did not stop within {timeout:?}; aborting it");
-                abort.abort();
+                handle.abort();
+                let _ = handle.await;
             }
         }
         drop(rx);

@@ -65,6 +65,9 @@ pub(crate) struct Shared {
     /// Bumped by `interrupt()`; a reply streaming when it changes stops.
     pub(crate) interrupts: std::sync::atomic::AtomicU64,
     pub(crate) interrupt: tokio::sync::Notify,
+    /// Set by `close()`, so running tools can be given a deadline.
+    pub(crate) closing: std::sync::atomic::AtomicBool,
+    pub(crate) close_requested: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -801,11 +804,19 @@ async fn execute_tool<R: Send + 'static>(
             }
         ));
     }
+    let shared = core.shared.clone();
     let (outcome, twice) = {
         let mut ctx = Context::new(core, state, slot, Some(call));
-        let fut = act.call_tool(&mut ctx, call);
-        let outcome = AssertUnwindSafe(fut).catch_unwind().await;
+        let fut = AssertUnwindSafe(act.call_tool(&mut ctx, call)).catch_unwind();
+        let outcome = race_with_close(&shared, fut).await;
         (outcome, ctx.completed_twice)
+    };
+    let Some(outcome) = outcome else {
+        core.closing = true;
+        return ToolOutput::Error(format!(
+            "Tool `{}` was cancelled: the session is closing.",
+            call.name
+        ));
     };
     match outcome {
         Ok(_) if twice => ToolOutput::Error(format!(
@@ -822,6 +833,30 @@ async fn execute_tool<R: Send + 'static>(
             ))
         }
     }
+}
+
+/// How long a running tool may still take once the session is closing: at most a second, and
+/// half the close timeout. A tool awaiting a task finishes well within it (the task unwinds on
+/// the close); a slow tool is then dropped so the hooks still run before the close times out.
+fn tool_close_grace(shared: &Shared) -> std::time::Duration {
+    (shared.close_timeout() / 2).min(std::time::Duration::from_secs(1))
+}
+
+/// Polls `fut` to completion, unless the session starts closing and `fut` then takes longer than
+/// [`tool_close_grace`]: `None`.
+async fn race_with_close<F: std::future::Future>(shared: &Shared, fut: F) -> Option<F::Output> {
+    tokio::pin!(fut);
+    let closing = shared.close_requested.notified();
+    tokio::pin!(closing);
+    if !shared.closing.load(std::sync::atomic::Ordering::SeqCst) {
+        tokio::select! {
+            out = &mut fut => return Some(out),
+            _ = &mut closing => {}
+        }
+    }
+    tokio::time::timeout(tool_close_grace(shared), fut)
+        .await
+        .ok()
 }
 
 /// Runs a task inline: it takes over the conversation, serves user turns until it completes,
@@ -905,12 +940,11 @@ pub(crate) async fn run_task_inline<T: AgentTask>(
 /// dropped, and text beyond `max_chars` characters is cut (with a warning) so one huge input
 /// cannot blow up every later request.
 pub(crate) fn sanitize_input(text: &str, max_chars: usize) -> String {
-    let mut out: String = text
+    let mut kept = text
         .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .take(max_chars)
-        .collect();
-    if text.chars().count() > max_chars {
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t');
+    let mut out: String = kept.by_ref().take(max_chars).collect();
+    if kept.next().is_some() {
         tracing::warn!(
             max_chars,
             "user input was cut to the session's max_input_chars"

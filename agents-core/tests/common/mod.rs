@@ -211,6 +211,12 @@ struct DropSignal {
     finished: bool,
 }
 
+impl DropSignal {
+    fn finish(&mut self) {
+        self.finished = true;
+    }
+}
+
 impl Drop for DropSignal {
     fn drop(&mut self) {
         if !self.finished {
@@ -233,7 +239,7 @@ fn sse_body(
         |(mut steps, mut signal)| async move {
             loop {
                 let Some(step) = steps.pop_front() else {
-                    signal.finished = true;
+                    signal.finish();
                     return None;
                 };
                 match step {
@@ -245,7 +251,7 @@ fn sse_body(
                     Step::Delay(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
                     Step::Abort => {
                         // The client sees the connection break; this is the planned end.
-                        signal.finished = true;
+                        signal.finish();
                         return Some((
                             Err(std::io::Error::other("injected abort")),
                             (steps, signal),
@@ -284,7 +290,9 @@ pub fn finish(reason: &str) -> Step {
 }
 
 pub fn usage() -> Step {
-    data(json!({"choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}}))
+    data(
+        json!({"choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}}),
+    )
 }
 
 pub fn done() -> Step {

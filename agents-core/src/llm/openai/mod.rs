@@ -487,7 +487,7 @@ impl OpenAiLlm {
             ))));
         }
 
-        let events = response.bytes_stream().eventsource().boxed();
+        let events = strip_bom(response.bytes_stream()).eventsource().boxed();
         let mut reply = ReplyStream::new(events, self.idle_timeout, started, self.redactor.clone());
         while !reply.ready() {
             if let Err(failure) = reply.step().await {
@@ -528,6 +528,35 @@ impl Llm for OpenAiLlm {
     fn label(&self) -> String {
         self.model.clone()
     }
+}
+
+/// Drops a UTF-8 byte order mark at the very start of the body. Some servers send one, and the SSE
+/// parser slices it as if it were one byte long and panics.
+fn strip_bom<S, E>(body: S) -> impl futures::Stream<Item = Result<bytes::Bytes, E>>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, E>>,
+{
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut head: Option<Vec<u8>> = Some(Vec::new());
+    body.filter_map(move |chunk| {
+        let out = match chunk {
+            Err(e) => Some(Err(e)),
+            Ok(bytes) => match head.as_mut() {
+                None => Some(Ok(bytes)),
+                Some(buf) => {
+                    buf.extend_from_slice(&bytes);
+                    if buf.len() < BOM.len() && BOM.starts_with(buf) {
+                        None // wait for the rest of a possible BOM
+                    } else {
+                        let buf = head.take().unwrap_or_default();
+                        let rest = buf.strip_prefix(BOM).unwrap_or(&buf).to_vec();
+                        Some(Ok(bytes::Bytes::from(rest)))
+                    }
+                }
+            },
+        };
+        futures::future::ready(out)
+    })
 }
 
 #[cfg(test)]
