@@ -222,6 +222,13 @@ pub async fn run<E: clap::Args, A: Agent>(
         transcript,
         mid_line: false,
     };
+    if matches!(cli.mode, Mode::Demo) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "demo mode: the model's replies are scripted (no API key, no network).              Run with `console` to talk to a real model."
+        );
+    }
     let mut events = session.subscribe();
     if let Err(e) = drive(session.start(agent), &mut events, &mut printer).await {
         return fail(e);

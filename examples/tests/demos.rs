@@ -203,3 +203,58 @@ fn intake_ends_early_for_a_known_email() {
         "{stdout}"
     );
 }
+
+#[test]
+fn dtmf() {
+    let (stdout, events) = run_demo("dtmf", env!("CARGO_BIN_EXE_dtmf"), &[]);
+    assert!(
+        stdout.starts_with("demo mode: the model's replies are scripted"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("You entered 2 digits, but I need 6."),
+        "{stdout}"
+    );
+    assert_eq!(
+        completed(&events, "get_dtmf_task"),
+        [&serde_json::json!({"digits": "407129"})]
+    );
+}
+
+#[test]
+fn warm_transfer() {
+    let exe = env!("CARGO_BIN_EXE_warm_transfer");
+    let (stdout, events) = run_demo("warm_transfer", exe, &[]);
+    assert!(
+        stdout.contains("(telephony: hold caller, dial +15105550100, listen human_agent, say human_agent, listen human_agent, bridge human_agent -> caller, unhold caller, hang_up agent)"),
+        "{stdout}"
+    );
+    assert_eq!(completed(&events, "warm_transfer_task").len(), 1);
+
+    for (human, why) in [
+        ("decline", "the technician declined"),
+        ("busy", "the line was busy"),
+        ("no-answer", "nobody answered"),
+        ("voicemail", "it went to voicemail"),
+    ] {
+        let args = ["--human", human, "--ringing-timeout", "1"];
+        let (stdout, events) = run_demo("warm_transfer", exe, &args);
+        let output = events
+            .iter()
+            .find(|e| e["type"] == "function_call_output" && e["name"] == "transfer_to_human")
+            .unwrap_or_else(|| panic!("{human}: no tool output\n{stdout}"));
+        assert_eq!(output["is_error"], true, "{human}");
+        assert!(
+            output["output"].as_str().unwrap().contains(why),
+            "{human}: {output}"
+        );
+        assert!(
+            stdout.contains("unhold caller"),
+            "{human}: the caller resumes\n{stdout}"
+        );
+        assert!(
+            stdout.contains("Can I take a message?"),
+            "{human}\n{stdout}"
+        );
+    }
+}

@@ -370,7 +370,7 @@ async fn main() -> ExitCode {
     let agent = SurveyAgent {
         output: cli.extra.output.clone(),
     };
-    console::run(
+    let code = console::run(
         &cli,
         session,
         agent,
@@ -382,5 +382,9 @@ async fn main() -> ExitCode {
             "I'm strong at debugging, weak at delegating, and I like async, written work.",
         ],
     )
-    .await
+    .await;
+    if let Ok(rows) = std::fs::read_to_string(&cli.extra.output) {
+        println!("{}:\n{rows}", cli.extra.output.display());
+    }
+    code
 }
