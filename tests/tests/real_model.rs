@@ -53,3 +53,25 @@ async fn consent_with_a_real_model() {
         .await;
     session.close().await;
 }
+
+/// A tiny streamed request through the provider.
+#[tokio::test]
+#[cfg_attr(not(has_openai_key), ignore = "OPENAI_API_KEY is not set")]
+async fn a_real_streamed_reply() {
+    use agents_core::llm::{collect_text, ChatContext, ChatRequest};
+    if skip_without_key("a_real_streamed_reply") {
+        return;
+    }
+    let llm = OpenAiLlm::from_env().expect("configured from the environment");
+    let mut chat_ctx = ChatContext::new();
+    chat_ctx.add_message(Role::User, "Reply with the single word: pong");
+    let request = ChatRequest {
+        chat_ctx,
+        temperature: Some(0.0),
+        ..Default::default()
+    };
+    let text = collect_text(&llm, request)
+        .await
+        .expect("the model answers");
+    assert!(!text.trim().is_empty());
+}
