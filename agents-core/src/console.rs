@@ -165,7 +165,7 @@ impl Printer {
             SessionEvent::Closed => {
                 let _ = writeln!(out, "  [session closed]");
             }
-            SessionEvent::Message { .. } => {}
+            SessionEvent::Message { .. } | SessionEvent::Usage { .. } => {}
         }
         let _ = out.flush();
     }

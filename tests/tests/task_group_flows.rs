@@ -47,9 +47,17 @@ impl Quiz {
     async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
         let log = self.log.clone();
         let end_after = self.end_after;
+        let animal_key: Arc<Mutex<Option<TaskKey<String>>>> = Arc::default();
+        let key_slot = animal_key.clone();
         let mut group = TaskGroup::new()
             .summarize_chat_ctx(self.summarize)
             .on_task_completed(move |ev| {
+                // A key answers only for its own task.
+                let key = animal_key
+                    .lock()
+                    .unwrap()
+                    .expect("set before the group runs");
+                assert_eq!(ev.get(key).is_some(), ev.task_id == "animal");
                 log.lock().unwrap().push(format!(
                     "{}={}",
                     ev.task_id,
@@ -62,6 +70,7 @@ impl Quiz {
             });
         let color = group.add("color", "The favourite color", || ColorTask);
         let animal = group.add("animal", "The favourite animal", || AnimalTask);
+        *key_slot.lock().unwrap() = Some(animal);
         let city = group.add("city", "The favourite city", || CityTask);
         let outcome = ctx.run_task(group).await;
         let line = match &outcome {

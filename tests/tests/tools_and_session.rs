@@ -388,3 +388,25 @@ async fn tools_can_be_switched_on_by_state() {
     assert!(llm.last_request().unwrap().offers_tool("confirm_code"));
     session.close().await;
 }
+
+#[tokio::test]
+async fn usage_of_each_request_is_an_event() {
+    let session = session_with(ScriptedLlm::new().otherwise(Reply::text("Hello there.")));
+    let mut events = session.subscribe();
+    session.start(OrderAgent::default()).await.unwrap();
+    session.run("hi").await.unwrap();
+    let mut usage = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        if let SessionEvent::Usage {
+            prompt_tokens,
+            completion_tokens,
+            ..
+        } = ev
+        {
+            usage.push((prompt_tokens, completion_tokens));
+        }
+    }
+    assert_eq!(usage.len(), 1, "one LLM request in the turn");
+    assert!(usage[0].0 > 0 && usage[0].1 > 0, "{usage:?}");
+    session.close().await;
+}

@@ -95,6 +95,15 @@ pub enum SessionEvent {
         /// The result, as JSON.
         output: serde_json::Value,
     },
+    /// Token counts and latency of one LLM request.
+    Usage {
+        /// Tokens in the prompt.
+        prompt_tokens: u64,
+        /// Tokens generated.
+        completion_tokens: u64,
+        /// Milliseconds from the request to the first streamed token, when known.
+        time_to_first_token_ms: Option<f64>,
+    },
     /// Keypad digits arrived.
     Dtmf {
         /// The digits.

@@ -617,7 +617,17 @@ async fn stream_reply(
                 }
             }
             Ok(ChatChunk::ToolCall(call)) => calls.push(call),
-            Ok(ChatChunk::Usage(_)) => {}
+            Ok(ChatChunk::Usage(usage)) => {
+                if core.has_subscribers() {
+                    core.emit(SessionEvent::Usage {
+                        prompt_tokens: usage.prompt_tokens,
+                        completion_tokens: usage.completion_tokens,
+                        time_to_first_token_ms: usage
+                            .time_to_first_token
+                            .map(|d| d.as_secs_f64() * 1000.0),
+                    });
+                }
+            }
             Err(e) => {
                 failure = Some(e);
                 break;

@@ -85,6 +85,7 @@ pub struct TaskCompletedEvent {
     /// The result as JSON.
     pub result_json: serde_json::Value,
     task: Box<dyn Any + Send>,
+    index: usize,
     end_session: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -102,9 +103,11 @@ impl TaskCompletedEvent {
         self.result.downcast_ref::<T>()
     }
 
-    /// The result of the task behind `key`, if this event is for it.
+    /// The result of the task behind `key`, if this event is for that task.
     pub fn get<T: 'static>(&self, key: TaskKey<T>) -> Option<&T> {
-        let _ = key.index;
+        if key.index != self.index {
+            return None;
+        }
         self.result()
     }
 
@@ -458,6 +461,7 @@ impl TaskGroup {
                             result: value,
                             result_json: json,
                             task,
+                            index: current,
                             end_session: end_session.clone(),
                         };
                         if let Err(e) = cb(event).await {
