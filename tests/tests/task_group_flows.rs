@@ -251,3 +251,25 @@ async fn ending_the_session_from_the_callback_waits_for_the_group_to_stop() {
     );
     assert!(matches!(session.run("hello?").await, Err(Error::Closed)));
 }
+
+/// Runs an empty group.
+#[agent]
+struct Empty;
+
+#[function_tools]
+impl Empty {
+    async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
+        let results = ctx.run_task(TaskGroup::new()).await?;
+        ctx.say(format!("results {}", results.to_json())).await
+    }
+}
+
+#[tokio::test]
+async fn an_empty_group_completes_without_asking_for_a_summary() {
+    let llm = ScriptedLlm::new();
+    let session = AgentSession::new(llm.clone());
+    let start = session.start(Empty).await.unwrap();
+    assert_eq!(start.assistant_text(), "results {}");
+    assert_eq!(llm.request_count(), 0);
+    session.close().await;
+}

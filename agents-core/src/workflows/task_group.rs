@@ -493,7 +493,7 @@ impl TaskGroup {
             }
         }
 
-        if self.summarize_chat_ctx {
+        if self.summarize_chat_ctx && !visited.is_empty() {
             let llm = ctx.core.llm().clone();
             let conversation = ctx.state.chat_ctx.copy(&crate::llm::CopyOptions::all());
             let summary = crate::workflows::summarize(&*llm, &conversation).await?;
