@@ -104,6 +104,22 @@ async fn consent_given_continues_the_conversation() {
     );
     let answer = &requests[1];
     assert!(answer.offers_tool("consent_given") && answer.offers_tool("consent_denied"));
+    // The task's conversation merged back into the agent's: the user's answer is there, the
+    // task's instructions and function calls are not.
+    let offer = requests
+        .iter()
+        .find(|r| r.instructions().contains("Offer your assistance"))
+        .unwrap();
+    assert!(offer
+        .chat_ctx
+        .messages()
+        .any(|m| m.content == "Yes, that's fine"));
+    assert!(!offer.instructions().contains("Ask for recording consent"));
+    assert!(!offer
+        .chat_ctx
+        .items()
+        .iter()
+        .any(|i| matches!(i, agents_core::llm::ChatItem::FunctionCall(_))));
     assert!(!session.is_closed());
     session.close().await;
 }
