@@ -95,6 +95,10 @@ fn llm() -> ScriptedLlm {
             "go back to animal and color",
             Reply::call("out_of_scope", json!({"task_ids": ["animal", "color"]})),
         )
+        .on_user(
+            "go back to animal please",
+            Reply::call("out_of_scope", json!({"task_ids": ["animal"]})),
+        )
         .on_user("color ", Reply::dynamic(|r| answer(r, "record_color")))
         .on_user("animal ", Reply::dynamic(|r| answer(r, "record_animal")))
         .on_user("city ", Reply::dynamic(|r| answer(r, "record_city")))
@@ -171,14 +175,13 @@ async fn regression_from_the_third_step_to_the_first_and_on_again() {
 }
 
 #[tokio::test]
-async fn two_regressions_in_a_row_end_with_the_last_values() {
+async fn one_regression_to_two_steps_reruns_them_in_the_asked_order() {
     let (session, log) = start(llm(), None, false).await;
     session.run("color red").await.unwrap();
     session.run("animal fox").await.unwrap();
     // From the city step, back to animal then color, in that order.
     session.run("go back to animal and color").await.unwrap();
     session.run("animal owl").await.unwrap();
-    // While re-running color, go back again, to animal.
     session.run("color green").await.unwrap();
     session.run("city Rome").await.unwrap();
     let log = log_of(&log);
@@ -271,5 +274,34 @@ async fn an_empty_group_completes_without_asking_for_a_summary() {
     let start = session.start(Empty).await.unwrap();
     assert_eq!(start.assistant_text(), "results {}");
     assert_eq!(llm.request_count(), 0);
+    session.close().await;
+}
+
+#[tokio::test]
+async fn two_regressions_in_a_row_end_with_the_last_values() {
+    let (session, log) = start(llm(), None, false).await;
+    session.run("color red").await.unwrap();
+    session.run("animal fox").await.unwrap();
+    // From the city step back to color, and while color re-runs, back again to animal.
+    let turn = session.run("go back to color").await.unwrap();
+    turn.expect().contains_agent_handoff_to::<ColorTask>();
+    let turn = session.run("go back to animal please").await.unwrap();
+    turn.expect().contains_agent_handoff_to::<AnimalTask>();
+    session.run("animal owl").await.unwrap();
+    // The interrupted color step resumes, then the interrupted city step.
+    session.run("color blue").await.unwrap();
+    let turn = session.run("city Rome").await.unwrap();
+    assert_eq!(turn.assistant_text(), "done blue owl Rome");
+    assert_eq!(
+        log_of(&log),
+        [
+            "color=red",
+            "animal=fox",
+            "animal=owl",
+            "color=blue",
+            "city=Rome",
+            "done blue owl Rome"
+        ]
+    );
     session.close().await;
 }
