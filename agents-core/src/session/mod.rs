@@ -98,7 +98,7 @@ impl AgentSessionBuilder {
             Error::Usage("an AgentSession needs an LLM: call .llm(...) on the builder".into())
         })?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared::new(self.options.close_timeout));
         let core = SessionCore::new(llm, self.options, rx, shared.clone(), self.userdata);
         Ok(AgentSession {
             commands: tx,

@@ -56,12 +56,11 @@ pub(crate) enum Command {
 }
 
 /// State shared between the handle and the loop.
-#[derive(Default)]
 pub(crate) struct Shared {
     pub(crate) subscribers: Mutex<Vec<mpsc::UnboundedSender<SessionEvent>>>,
     pub(crate) mocks: Mutex<HashMap<(Option<&'static str>, String), MockFn>>,
     pub(crate) final_userdata: Mutex<Option<(Box<dyn Any + Send>, &'static str)>>,
-    close_timeout: Mutex<Option<std::time::Duration>>,
+    close_timeout: std::time::Duration,
     /// Bumped by `interrupt()`; a reply streaming when it changes stops.
     pub(crate) interrupts: std::sync::atomic::AtomicU64,
     pub(crate) interrupt: tokio::sync::Notify,
@@ -71,8 +70,21 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    pub(crate) fn new(close_timeout: std::time::Duration) -> Self {
+        Shared {
+            subscribers: Mutex::default(),
+            mocks: Mutex::default(),
+            final_userdata: Mutex::default(),
+            close_timeout,
+            interrupts: Default::default(),
+            interrupt: Default::default(),
+            closing: Default::default(),
+            close_requested: Default::default(),
+        }
+    }
+
     pub(crate) fn close_timeout(&self) -> std::time::Duration {
-        lock(&self.close_timeout).unwrap_or(std::time::Duration::from_secs(10))
+        self.close_timeout
     }
 }
 
@@ -168,7 +180,6 @@ impl SessionCore {
         shared: Arc<Shared>,
         userdata: Option<(Box<dyn Any + Send>, &'static str)>,
     ) -> Self {
-        *lock(&shared.close_timeout) = Some(options.close_timeout);
         let (userdata, userdata_type) = match userdata {
             Some((d, t)) => (Some(d), t),
             None => (None, ""),
@@ -207,19 +218,23 @@ impl SessionCore {
     }
 
     fn emit(&self, event: SessionEvent) {
-        let mut subs = lock(&self.shared.subscribers);
-        subs.retain(|s| s.send(event.clone()).is_ok());
+        self.emit_with(|| event);
     }
 
-    fn has_subscribers(&self) -> bool {
-        !lock(&self.shared.subscribers).is_empty()
+    /// Streams an event to subscribers, building it only when there are any (most sessions in a
+    /// server have none, and events clone their text).
+    fn emit_with(&self, make: impl FnOnce() -> SessionEvent) {
+        let mut subs = lock(&self.shared.subscribers);
+        if subs.is_empty() {
+            return;
+        }
+        let event = make();
+        subs.retain(|s| s.send(event.clone()).is_ok());
     }
 
     /// Adds an event to the turn in progress and streams it to subscribers.
     pub(crate) fn record(&mut self, event: RunEvent, agent: &str) {
-        if self.has_subscribers() {
-            self.emit(SessionEvent::from_run_event(&event, agent));
-        }
+        self.emit_with(|| SessionEvent::from_run_event(&event, agent));
         if let Some(run) = self.run.as_mut() {
             run.result.events.push(event);
         }
@@ -541,7 +556,7 @@ async fn activity_loop<R: Send + 'static>(
 
 /// Says `text` verbatim as the activity in control.
 pub(crate) fn say(core: &mut SessionCore, state: &mut ActivityState, text: String) {
-    core.emit(SessionEvent::TextDelta {
+    core.emit_with(|| SessionEvent::TextDelta {
         content: text.clone(),
     });
     let msg = ChatMessage::new(Role::Assistant, text);
@@ -611,22 +626,18 @@ async fn stream_reply(
             Ok(ChatChunk::Text(delta)) => {
                 if !delta.is_empty() {
                     text.push_str(&delta);
-                    if core.has_subscribers() {
-                        core.emit(SessionEvent::TextDelta { content: delta });
-                    }
+                    core.emit_with(|| SessionEvent::TextDelta { content: delta });
                 }
             }
             Ok(ChatChunk::ToolCall(call)) => calls.push(call),
             Ok(ChatChunk::Usage(usage)) => {
-                if core.has_subscribers() {
-                    core.emit(SessionEvent::Usage {
-                        prompt_tokens: usage.prompt_tokens,
-                        completion_tokens: usage.completion_tokens,
-                        time_to_first_token_ms: usage
-                            .time_to_first_token
-                            .map(|d| d.as_secs_f64() * 1000.0),
-                    });
-                }
+                core.emit_with(|| SessionEvent::Usage {
+                    prompt_tokens: usage.prompt_tokens,
+                    completion_tokens: usage.completion_tokens,
+                    time_to_first_token_ms: usage
+                        .time_to_first_token
+                        .map(|d| d.as_secs_f64() * 1000.0),
+                });
             }
             Err(e) => {
                 failure = Some(e);
