@@ -41,6 +41,9 @@ struct ServerStats {
     requests: AtomicU64,
     next_call: AtomicU64,
     body_bytes: AtomicU64,
+    /// The bodies of the requests since the last `take`, kept while `keep_bodies` is set.
+    keep_bodies: std::sync::atomic::AtomicBool,
+    bodies: std::sync::Mutex<Vec<Bytes>>,
 }
 
 /// The in-process OpenAI-compatible server (stops when dropped).
@@ -184,6 +187,11 @@ async fn handle(State(stats): State<Arc<ServerStats>>, request: Request) -> Resp
     stats
         .body_bytes
         .fetch_add(body.len() as u64, Ordering::Relaxed);
+    if stats.keep_bodies.load(Ordering::Relaxed) {
+        if let Ok(mut bodies) = stats.bodies.lock() {
+            bodies.push(body.clone());
+        }
+    }
     stats.requests.fetch_add(1, Ordering::Relaxed);
     stats
         .busy_ns
@@ -198,16 +206,29 @@ struct Window {
     server: Samples,
     added: Samples,
     body_bytes: Samples,
+    /// The same turn's two request bodies re-sent by a bare reqwest client, minus server time.
+    same_body_floor: Samples,
+    /// `added` minus `same_body_floor`, per turn: what the framework adds beyond the HTTP
+    /// exchange of the bytes the protocol requires.
+    framework: Samples,
 }
 
 /// Runs `sessions` sessions of [`TURNS`] turns; returns the windows' samples.
 async fn measure(server: &Server, llm: &OpenAiLlm, sessions: usize) -> Vec<Window> {
     let mut windows: Vec<Window> = WINDOWS.iter().map(|_| Window::default()).collect();
+    let replay = Replay::new(server);
     for _ in 0..sessions {
         let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
         let started = session.start(IntakeAgent).await.unwrap();
         assert!(started.assistant_text().contains(GREETING), "{started:?}");
         for turn_no in 1..=TURNS {
+            let window = WINDOWS
+                .iter()
+                .position(|&(_, from, to)| (from..=to).contains(&turn_no));
+            server
+                .stats
+                .keep_bodies
+                .store(window.is_some(), Ordering::Relaxed);
             let busy = server.stats.busy_ns.load(Ordering::Relaxed);
             let bytes = server.stats.body_bytes.load(Ordering::Relaxed);
             let t = Instant::now();
@@ -216,13 +237,16 @@ async fn measure(server: &Server, llm: &OpenAiLlm, sessions: usize) -> Vec<Windo
             let server_ns = server.stats.busy_ns.load(Ordering::Relaxed) - busy;
             let body = server.stats.body_bytes.load(Ordering::Relaxed) - bytes;
             fixtures::check_tool_turn(&turn);
-            for (w, &(_, from, to)) in windows.iter_mut().zip(WINDOWS.iter()) {
-                if (from..=to).contains(&turn_no) {
-                    w.client.push_ns(client);
-                    w.server.push_ns(server_ns);
-                    w.added.push_ns(client.saturating_sub(server_ns));
-                    w.body_bytes.push_ns(body);
-                }
+            if let Some(w) = window {
+                let added = client.saturating_sub(server_ns);
+                let floor = replay.same_bodies().await;
+                let w = &mut windows[w];
+                w.client.push_ns(client);
+                w.server.push_ns(server_ns);
+                w.added.push_ns(added);
+                w.body_bytes.push_ns(body);
+                w.same_body_floor.push_ns(floor);
+                w.framework.push_ns(added.saturating_sub(floor));
             }
         }
         session.close().await;
@@ -230,27 +254,46 @@ async fn measure(server: &Server, llm: &OpenAiLlm, sessions: usize) -> Vec<Windo
     windows
 }
 
-/// The floor the HTTP stack sets: two plain reqwest POSTs of a one-message body, each response
-/// read to the end, minus the server's time for them. What the framework adds beyond this is
-/// its own.
-async fn transport_floor(server: &Server, pairs: usize) -> Samples {
-    let client = reqwest::Client::new();
-    let url = format!("{}/chat/completions", server.url);
-    let body = serde_json::to_vec(&json!({
-        "model": "bench-model", "stream": true,
-        "messages": [{"role": "user", "content": USER_TEXT}],
-    }))
-    .unwrap();
-    let mut samples = Samples::with_capacity(pairs);
-    for i in 0..pairs + 10 {
-        let busy = server.stats.busy_ns.load(Ordering::Relaxed);
+/// Re-sends the bodies the server just received through a bare reqwest client (its own
+/// connection), each response read to the end: the cost of exchanging exactly those bytes over
+/// HTTP on this machine, with no framework around it.
+struct Replay<'a> {
+    server: &'a Server,
+    client: reqwest::Client,
+    url: String,
+}
+
+impl<'a> Replay<'a> {
+    fn new(server: &'a Server) -> Self {
+        Replay {
+            server,
+            client: reqwest::Client::new(),
+            url: format!("{}/chat/completions", server.url),
+        }
+    }
+
+    /// Time of the replayed requests minus the server's time for them, in ns.
+    async fn same_bodies(&self) -> u64 {
+        let stats = &self.server.stats;
+        stats.keep_bodies.store(false, Ordering::Relaxed);
+        let bodies = std::mem::take(&mut *stats.bodies.lock().unwrap());
+        assert_eq!(bodies.len(), 2, "one tool turn is two requests");
+        self.exchange(bodies).await
+    }
+
+    /// Posts `bodies` one after another, each response read to the end; returns the time
+    /// taken minus the server's time for them, in ns.
+    async fn exchange(&self, bodies: impl IntoIterator<Item = Bytes>) -> u64 {
+        let stats = &self.server.stats;
+        let busy = stats.busy_ns.load(Ordering::Relaxed);
         let t = Instant::now();
-        for _ in 0..2 {
-            let response = client
-                .post(&url)
+        for body in bodies {
+            let response = self
+                .client
+                .post(&self.url)
                 .header("content-type", "application/json")
                 .header("accept", "text/event-stream")
-                .body(body.clone())
+                .body(body)
                 .send()
                 .await
                 .unwrap();
@@ -258,9 +301,27 @@ async fn transport_floor(server: &Server, pairs: usize) -> Samples {
             assert!(bytes.ends_with(b"data: [DONE]\n\n"));
         }
         let client_ns = t.elapsed().as_nanos() as u64;
-        let server_ns = server.stats.busy_ns.load(Ordering::Relaxed) - busy;
+        client_ns.saturating_sub(stats.busy_ns.load(Ordering::Relaxed) - busy)
+    }
+}
+
+/// The floor the HTTP stack sets: two plain reqwest POSTs of a one-message body, each response
+/// read to the end, minus the server's time for them. What the framework adds beyond this is
+/// its own.
+async fn transport_floor(server: &Server, pairs: usize) -> Samples {
+    let replay = Replay::new(server);
+    let body = Bytes::from(
+        serde_json::to_vec(&json!({
+            "model": "bench-model", "stream": true,
+            "messages": [{"role": "user", "content": USER_TEXT}],
+        }))
+        .unwrap(),
+    );
+    let mut samples = Samples::with_capacity(pairs);
+    for i in 0..pairs + 10 {
+        let ns = replay.exchange([body.clone(), body.clone()]).await;
         if i >= 10 {
-            samples.push_ns(client_ns.saturating_sub(server_ns));
+            samples.push_ns(ns);
         }
     }
     samples
@@ -304,6 +365,7 @@ pub fn run(cfg: &Config) -> Vec<Figure> {
     }
     let mut client_p50 = Vec::new();
     let mut added_p50 = Vec::new();
+    let mut framework_p50 = Vec::new();
     for (w, &(history, from, to)) in windows.iter_mut().zip(WINDOWS.iter()) {
         let n = w.client.len() as u64;
         let f = |metric: &str, value: f64, unit: &'static str| {
@@ -334,38 +396,49 @@ pub fn run(cfg: &Config) -> Vec<Figure> {
                 .at_most(TARGET_ADDED_P99_US)
                 .with("how", "client turn time - server handler time, per turn"),
         );
+        out.push(
+            f(
+                "same_body_floor_p50",
+                w.same_body_floor.percentile_us(50.0),
+                "us",
+            )
+            .with(
+                "how",
+                "the turn's two request bodies re-sent by a bare reqwest client, minus server time",
+            ),
+        );
+        out.push(f(
+            "same_body_floor_p99",
+            w.same_body_floor.percentile_us(99.0),
+            "us",
+        ));
+        let fw50 = w.framework.percentile_us(50.0);
+        framework_p50.push(fw50);
+        out.push(f("framework_p50", fw50, "us").with(
+            "how",
+            "added minus same_body_floor, per turn: the framework beyond exchanging the protocol's bytes",
+        ));
+        out.push(
+            f("framework_p99", w.framework.percentile_us(99.0), "us").at_most(TARGET_ADDED_P99_US),
+        );
         out.push(f(
             "request_body_per_turn",
             w.body_bytes.percentile_ns(50.0) as f64 / 1024.0,
             "KiB",
         ));
     }
-    out.push(
-        Figure::new(
-            BENCH,
-            "turn200_over_turn1",
-            client_p50[2] / client_p50[0],
-            "ratio",
-        )
-        .at_most(TARGET_RATIO)
-        .with(
-            "how",
-            "client p50 of turns 191-200 / client p50 of turns 1-10",
-        )
-        .with("requests", requests),
-    );
-    out.push(
-        Figure::new(
-            BENCH,
-            "added200_over_added1",
-            added_p50[2] / added_p50[0],
-            "ratio",
-        )
-        .at_most(TARGET_RATIO)
-        .with(
-            "how",
-            "framework-added p50 of turns 191-200 / framework-added p50 of turns 1-10 (server time taken out)",
-        ),
-    );
+    let ratios = [
+        ("turn200_over_turn1", &client_p50, "client p50 of turns 191-200 / client p50 of turns 1-10"),
+        ("added200_over_added1", &added_p50, "framework-added p50 of turns 191-200 / of turns 1-10 (server time taken out)"),
+        ("framework200_over_framework1", &framework_p50, "framework p50 of turns 191-200 / of turns 1-10 (server time and same-body HTTP exchange taken out)"),
+    ];
+    for (metric, p50, how) in ratios {
+        out.push(
+            Figure::new(BENCH, metric, p50[2] / p50[0], "ratio")
+                .at_most(TARGET_RATIO)
+                .with("how", how)
+                .with("requests", requests),
+        );
+    }
     out
 }

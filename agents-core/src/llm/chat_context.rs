@@ -1,8 +1,10 @@
 //! The conversation as a list of typed items, shared by agents, tasks and LLM requests.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Who said a message.
@@ -304,9 +306,96 @@ impl CopyOptions {
 ///
 /// Cloning is cheap: the items are shared and copied only when a clone is changed while another
 /// still holds them, so handing the history to every LLM request costs nothing per item.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Items are never changed in place (only added, inserted or removed), so a provider may keep
+/// each item's encoded wire form beside it: a history resent with every request is encoded
+/// once per item, not once per request.
+#[derive(Clone, Default)]
 pub struct ChatContext {
-    items: Arc<Vec<ChatItem>>,
+    items: Arc<Items>,
+}
+
+/// The items and, at the same index, each one's encoded form.
+#[derive(Clone, Default)]
+struct Items {
+    list: Vec<ChatItem>,
+    encoded: Vec<EncodedSlot>,
+}
+
+/// An item's encoding in one wire format, filled the first time a request needs it.
+#[derive(Clone, Default)]
+struct EncodedSlot(OnceLock<(&'static str, Arc<str>)>);
+
+impl Items {
+    fn new(list: Vec<ChatItem>) -> Self {
+        let encoded = vec![EncodedSlot::default(); list.len()];
+        Items { list, encoded }
+    }
+
+    fn push(&mut self, item: ChatItem) {
+        self.list.push(item);
+        self.encoded.push(EncodedSlot::default());
+    }
+
+    fn insert(&mut self, index: usize, item: ChatItem) {
+        self.list.insert(index, item);
+        self.encoded.insert(index, EncodedSlot::default());
+    }
+
+    fn remove(&mut self, index: usize) -> ChatItem {
+        self.encoded.remove(index);
+        self.list.remove(index)
+    }
+
+    /// Keeps the items at `keep` (ascending), with their encodings.
+    fn retain_indices(&self, keep: impl Iterator<Item = usize>) -> Items {
+        let mut out = Items::default();
+        for i in keep {
+            out.list.push(self.list[i].clone());
+            out.encoded.push(self.encoded[i].clone());
+        }
+        out
+    }
+}
+
+impl std::fmt::Debug for ChatContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatContext")
+            .field("items", &self.items.list)
+            .finish()
+    }
+}
+
+impl PartialEq for ChatContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.items.list == other.items.list
+    }
+}
+
+/// The serialised shape: `{"items": [...]}`.
+#[derive(Serialize)]
+struct ChatContextRef<'a> {
+    items: &'a [ChatItem],
+}
+
+#[derive(Deserialize)]
+struct ChatContextOwned {
+    items: Vec<ChatItem>,
+}
+
+impl Serialize for ChatContext {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ChatContextRef {
+            items: &self.items.list,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChatContext {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ChatContextOwned::deserialize(deserializer).map(|c| ChatContext::from_items(c.items))
+    }
 }
 
 impl ChatContext {
@@ -318,28 +407,28 @@ impl ChatContext {
     /// A context holding `items` in the given order.
     pub fn from_items(items: Vec<ChatItem>) -> Self {
         ChatContext {
-            items: Arc::new(items),
+            items: Arc::new(Items::new(items)),
         }
     }
 
     /// The items for changing, copied first if another clone shares them.
-    fn items_mut(&mut self) -> &mut Vec<ChatItem> {
+    fn items_mut(&mut self) -> &mut Items {
         Arc::make_mut(&mut self.items)
     }
 
     /// All items, oldest first.
     pub fn items(&self) -> &[ChatItem] {
-        &self.items
+        &self.items.list
     }
 
     /// Number of items.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.items.list.len()
     }
 
     /// True when there are no items.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.items.list.is_empty()
     }
 
     /// Appends an item.
@@ -351,7 +440,7 @@ impl ChatContext {
     pub fn add_message(&mut self, role: Role, content: impl Into<String>) -> &ChatMessage {
         self.items_mut()
             .push(ChatItem::Message(ChatMessage::new(role, content)));
-        match self.items.last() {
+        match self.items.list.last() {
             Some(ChatItem::Message(m)) => m,
             _ => unreachable!("a message was just pushed"),
         }
@@ -359,38 +448,35 @@ impl ChatContext {
 
     /// Removes the item with `id`; returns it if it was there.
     pub fn remove(&mut self, id: &str) -> Option<ChatItem> {
-        let pos = self.items.iter().position(|i| i.id() == id)?;
+        let pos = self.items.list.iter().position(|i| i.id() == id)?;
         Some(self.items_mut().remove(pos))
     }
 
     /// Inserts `item` at `index` (clamped to the end).
     pub fn insert(&mut self, index: usize, item: impl Into<ChatItem>) {
-        let index = index.min(self.items.len());
+        let index = index.min(self.len());
         self.items_mut().insert(index, item.into());
     }
 
     /// Keeps only the last `max_items` items (instructions at the start are kept too).
     pub fn truncate(&mut self, max_items: usize) {
-        if self.items.len() <= max_items {
+        let len = self.len();
+        if len <= max_items {
             return;
         }
-        let lead: Vec<ChatItem> = self
-            .items
-            .iter()
-            .take_while(|i| i.is_instructions())
-            .cloned()
-            .collect();
-        let start = self.items.len() - max_items;
-        let mut kept: Vec<ChatItem> = self.items[start..].to_vec();
-        kept.retain(|i| !lead.iter().any(|l| l.id() == i.id()));
-        let items = self.items_mut();
-        *items = lead;
-        items.extend(kept);
+        let list = &self.items.list;
+        let lead = list.iter().take_while(|i| i.is_instructions()).count();
+        let start = len - max_items;
+        let kept = (0..lead).chain((start..len).filter(|&i| {
+            let id = list[i].id();
+            !list[..lead].iter().any(|l| l.id() == id)
+        }));
+        self.items = Arc::new(self.items.retain_indices(kept));
     }
 
     /// The messages only, oldest first.
     pub fn messages(&self) -> impl Iterator<Item = &ChatMessage> {
-        self.items.iter().filter_map(ChatItem::as_message)
+        self.items.list.iter().filter_map(ChatItem::as_message)
     }
 
     /// The text of the most recent message by `role`.
@@ -403,28 +489,55 @@ impl ChatContext {
         if *options == CopyOptions::default() {
             return self.clone();
         }
-        ChatContext::from_items(
-            self.items
-                .iter()
-                .filter(|i| options.keeps(i))
-                .cloned()
-                .collect(),
-        )
+        let list = &self.items.list;
+        let kept = (0..list.len()).filter(|&i| options.keeps(&list[i]));
+        ChatContext {
+            items: Arc::new(self.items.retain_indices(kept)),
+        }
     }
 
     /// Adds the items of `other` that pass `options` and are not already here (by id), each placed
     /// by its creation time. Items already here keep their position.
     pub fn merge(&mut self, other: &ChatContext, options: &CopyOptions) {
-        for item in other.items.iter().filter(|i| options.keeps(i)) {
-            if self.items.iter().any(|i| i.id() == item.id()) {
-                continue;
-            }
+        let mut present: HashSet<&str, foldhash::fast::RandomState> =
+            self.items.list.iter().map(ChatItem::id).collect();
+        let new: Vec<usize> = (0..other.len())
+            .filter(|&i| {
+                let item = &other.items.list[i];
+                options.keeps(item) && present.insert(item.id())
+            })
+            .collect();
+        drop(present);
+        for i in new {
+            let (item, slot) = (&other.items.list[i], &other.items.encoded[i]);
             let at = self
                 .items
+                .list
                 .iter()
                 .rposition(|i| i.created_at() <= item.created_at())
                 .map_or(0, |p| p + 1);
-            self.items_mut().insert(at, item.clone());
+            let items = self.items_mut();
+            items.list.insert(at, item.clone());
+            items.encoded.insert(at, slot.clone());
+        }
+    }
+
+    /// `items()[index]` in the wire format named `format`, made by `encode` the first time and
+    /// kept with the item. An item already kept in another format is encoded again, uncached.
+    pub(crate) fn encoded(
+        &self,
+        index: usize,
+        format: &'static str,
+        encode: impl Fn(&ChatItem) -> String,
+    ) -> Cow<'_, str> {
+        let item = &self.items.list[index];
+        let (kept_format, text) = self.items.encoded[index]
+            .0
+            .get_or_init(|| (format, Arc::from(encode(item))));
+        if *kept_format == format {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(encode(item))
         }
     }
 }

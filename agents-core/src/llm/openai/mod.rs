@@ -360,16 +360,20 @@ impl OpenAiLlm {
         &self.model
     }
 
-    fn request_body<'a>(&'a self, request: &'a ChatRequest) -> wire::RequestBody<'a> {
+    /// The encoded request body and its number of messages and tools.
+    fn request_body(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<(bytes::Bytes, usize, usize), LlmError> {
         let tools: Vec<wire::Tool> = request
             .tools
             .iter()
             .map(|t| wire::tool(t, self.strict_tools))
             .collect();
         let has_tools = !tools.is_empty();
-        wire::RequestBody {
+        let tool_count = tools.len();
+        let head = wire::RequestHead {
             model: &self.model,
-            messages: wire::messages(&request.chat_ctx),
             stream: true,
             stream_options: wire::StreamOptions {
                 include_usage: true,
@@ -382,16 +386,16 @@ impl OpenAiLlm {
                 None
             },
             tools,
-        }
+        };
+        let head = serde_json::to_vec(&head)
+            .map_err(|e| LlmError::Other(format!("could not encode the request: {e}")))?;
+        let (body, message_count) = wire::encode_body(&head, &request.chat_ctx);
+        Ok((body.into(), message_count, tool_count))
     }
 
     async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, LlmError> {
-        let body = self.request_body(&request);
-        let (message_count, tool_count) = (body.messages.len(), body.tools.len());
         // Encoded once; retries share the bytes instead of copying them.
-        let body: bytes::Bytes = serde_json::to_vec(&body)
-            .map_err(|e| LlmError::Other(format!("could not encode the request: {e}")))?
-            .into();
+        let (body, message_count, tool_count) = self.request_body(&request)?;
         tracing::debug!(
             model = %self.model,
             messages = message_count,

@@ -7,13 +7,12 @@ use crate::llm::{ChatContext, ChatItem, Role, ToolChoice};
 use crate::tools::ToolDefinition;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::HashSet;
 
-/// Body of `POST /chat/completions`.
+/// Body of `POST /chat/completions` without its `messages`, which [`encode_body`] appends from
+/// the per-item encodings kept in the chat context.
 #[derive(Debug, Serialize)]
-pub(crate) struct RequestBody<'a> {
+pub(crate) struct RequestHead<'a> {
     pub model: &'a str,
-    pub messages: Vec<Message<'a>>,
     pub stream: bool,
     pub stream_options: StreamOptions,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,34 +29,6 @@ pub(crate) struct RequestBody<'a> {
 #[derive(Debug, Serialize)]
 pub(crate) struct StreamOptions {
     pub include_usage: bool,
-}
-
-/// One message of the request; borrows from the chat context, so building a request copies no
-/// conversation text.
-#[derive(Debug, Serialize)]
-pub(crate) struct Message<'a> {
-    role: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tool_calls: Vec<ToolCall<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_call_id: Option<&'a str>,
-}
-
-/// A tool call inside an assistant message.
-#[derive(Debug, Serialize)]
-struct ToolCall<'a> {
-    id: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    function: FunctionCallWire<'a>,
-}
-
-#[derive(Debug, Serialize)]
-struct FunctionCallWire<'a> {
-    name: &'a str,
-    arguments: &'a str,
 }
 
 /// A tool offered to the model.
@@ -87,76 +58,179 @@ fn wire_role(role: Role) -> &'static str {
     }
 }
 
-/// Maps the context to wire messages.
-///
-/// Consecutive function calls become one assistant message (merged into a directly preceding
-/// assistant text message). Calls without an output and outputs without an earlier call are
-/// left out, since the API rejects both; handoffs are skipped.
-pub(crate) fn messages(ctx: &ChatContext) -> Vec<Message<'_>> {
-    let items = ctx.items();
-    let mut seen_calls: HashSet<&str> = HashSet::new();
-    let mut answered: HashSet<&str> = HashSet::new();
-    for item in items {
-        match item {
-            ChatItem::FunctionCall(c) => {
-                seen_calls.insert(&c.call_id);
-            }
-            ChatItem::FunctionCallOutput(o) if seen_calls.contains(o.call_id.as_str()) => {
-                answered.insert(&o.call_id);
-            }
-            _ => {}
+/// Name of the encoding kept with each chat item (see [`ChatContext`]).
+const ITEM_FORMAT: &str = "openai.chat_completions.v1";
+
+/// One item's part of the `messages` array, encoded once and kept with the item:
+/// - a message: `{"role":R,"content":C` — left open, since function calls that follow an
+///   assistant text join its message as `tool_calls`;
+/// - a function call: its whole `tool_calls` entry;
+/// - a function output: its whole `tool` message;
+/// - a handoff: nothing (it is not sent).
+fn encode_item(item: &ChatItem) -> String {
+    fn string(out: &mut Vec<u8>, s: &str) {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+    let mut out = Vec::with_capacity(64);
+    match item {
+        ChatItem::Message(m) => {
+            out.extend_from_slice(b"{\"role\":\"");
+            out.extend_from_slice(wire_role(m.role).as_bytes());
+            out.extend_from_slice(b"\",\"content\":");
+            string(&mut out, &m.content);
+        }
+        ChatItem::FunctionCall(c) => {
+            out.extend_from_slice(b"{\"id\":");
+            string(&mut out, &c.call_id);
+            out.extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
+            string(&mut out, &c.name);
+            out.extend_from_slice(b",\"arguments\":");
+            string(&mut out, &c.arguments);
+            out.extend_from_slice(b"}}");
+        }
+        ChatItem::FunctionCallOutput(o) => {
+            out.extend_from_slice(b"{\"role\":\"tool\",\"content\":");
+            string(&mut out, &o.output);
+            out.extend_from_slice(b",\"tool_call_id\":");
+            string(&mut out, &o.call_id);
+            out.push(b'}');
+        }
+        ChatItem::AgentHandoff(_) => {}
+    }
+    // JSON text made of UTF-8 pieces is UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Which message, if any, is still open while the array is written.
+#[derive(Clone, Copy, PartialEq)]
+enum Open {
+    /// None (nothing written yet, or the last message was complete).
+    Nothing,
+    /// A non-assistant message: only its `}` is missing.
+    Plain,
+    /// An assistant message without calls yet: calls may still join it.
+    Assistant,
+    /// An assistant message inside its `tool_calls` array.
+    AssistantCalls,
+}
+
+impl Open {
+    fn closing(self) -> &'static str {
+        match self {
+            Open::Nothing => "",
+            Open::Plain | Open::Assistant => "}",
+            Open::AssistantCalls => "]}",
         }
     }
+}
 
-    let mut out: Vec<Message> = Vec::with_capacity(items.len());
-    let mut emitted_outputs: HashSet<&str> = HashSet::new();
-    for item in items {
+/// Pairs each function output with the earliest earlier call of the same id still without
+/// one. Calls and outputs left unpaired are left out of the request, since the API rejects a
+/// call without its output and an output without its call. Returns a size estimate for the
+/// encoded messages and the indices to leave out, ascending.
+///
+/// Calls wait for their output in a short list (outputs follow their calls within a turn), so
+/// a long history costs one pass and no hashing.
+fn plan(items: &[ChatItem]) -> (usize, Vec<usize>) {
+    let mut estimate = 0;
+    let mut waiting: Vec<(&str, usize)> = Vec::new();
+    let mut left_out = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        estimate += 64
+            + match item {
+                ChatItem::Message(m) => m.content.len(),
+                ChatItem::FunctionCall(c) => {
+                    waiting.push((&c.call_id, index));
+                    c.call_id.len() + c.name.len() + c.arguments.len()
+                }
+                ChatItem::FunctionCallOutput(o) => {
+                    match waiting.iter().position(|(id, _)| *id == o.call_id) {
+                        Some(at) => {
+                            waiting.remove(at);
+                        }
+                        None => {
+                            tracing::debug!(call_id = %o.call_id, tool = %o.name, "leaving out a function output without an earlier call");
+                            left_out.push(index);
+                        }
+                    }
+                    o.call_id.len() + o.output.len()
+                }
+                ChatItem::AgentHandoff(_) => 0,
+            };
+    }
+    for &(call_id, index) in &waiting {
+        tracing::debug!(%call_id, "leaving out a function call that has no output");
+        left_out.push(index);
+    }
+    left_out.sort_unstable();
+    (estimate, left_out)
+}
+
+/// The request body: `head` (the encoded [`RequestHead`] object) with the context's `messages`
+/// array added as its last field; also returns the number of messages.
+///
+/// Consecutive function calls become one assistant message (joining a directly preceding
+/// assistant text message). Handoffs, and the calls and outputs [`plan`] pairs with nothing,
+/// are left out. Each item's encoding is kept in the context, so a history resent every turn
+/// costs a copy per request, not an encoding.
+pub(crate) fn encode_body(head: &[u8], ctx: &ChatContext) -> (Vec<u8>, usize) {
+    let items = ctx.items();
+    let (estimate, mut left_out) = plan(items);
+    left_out.reverse();
+    const FIELD: &[u8] = b",\"messages\":[";
+    let head = head.strip_suffix(b"}").unwrap_or(head);
+    let mut body = Vec::with_capacity(estimate + head.len() + FIELD.len() + 2);
+    body.extend_from_slice(head);
+    body.extend_from_slice(FIELD);
+    let mut open = Open::Nothing;
+    let mut count = 0;
+    let start_message = |body: &mut Vec<u8>, open: Open, count: &mut usize| {
+        body.extend_from_slice(open.closing().as_bytes());
+        if *count > 0 {
+            body.push(b',');
+        }
+        *count += 1;
+    };
+    for (index, item) in items.iter().enumerate() {
+        if left_out.last() == Some(&index) {
+            left_out.pop();
+            continue;
+        }
+        let encoded = || ctx.encoded(index, ITEM_FORMAT, encode_item);
         match item {
-            ChatItem::Message(m) => out.push(Message {
-                role: wire_role(m.role),
-                content: Some(&m.content),
-                tool_calls: Vec::new(),
-                tool_call_id: None,
-            }),
-            ChatItem::FunctionCall(c) => {
-                if !answered.contains(c.call_id.as_str()) {
-                    tracing::debug!(call_id = %c.call_id, tool = %c.name, "leaving out a function call that has no output");
-                    continue;
-                }
-                let call = ToolCall {
-                    id: &c.call_id,
-                    kind: "function",
-                    function: FunctionCallWire {
-                        name: &c.name,
-                        arguments: &c.arguments,
-                    },
+            ChatItem::Message(m) => {
+                start_message(&mut body, open, &mut count);
+                body.extend_from_slice(encoded().as_bytes());
+                open = if wire_role(m.role) == "assistant" {
+                    Open::Assistant
+                } else {
+                    Open::Plain
                 };
-                match out.last_mut() {
-                    Some(last) if last.role == "assistant" => last.tool_calls.push(call),
-                    _ => out.push(Message {
-                        role: "assistant",
-                        content: None,
-                        tool_calls: vec![call],
-                        tool_call_id: None,
-                    }),
-                }
             }
-            ChatItem::FunctionCallOutput(o) => {
-                if !answered.contains(o.call_id.as_str()) || !emitted_outputs.insert(&o.call_id) {
-                    tracing::debug!(call_id = %o.call_id, tool = %o.name, "leaving out a function output without an earlier call");
-                    continue;
+            ChatItem::FunctionCall(_) => {
+                match open {
+                    Open::Assistant => body.extend_from_slice(b",\"tool_calls\":["),
+                    Open::AssistantCalls => body.push(b','),
+                    Open::Nothing | Open::Plain => {
+                        start_message(&mut body, open, &mut count);
+                        body.extend_from_slice(b"{\"role\":\"assistant\",\"tool_calls\":[");
+                    }
                 }
-                out.push(Message {
-                    role: "tool",
-                    content: Some(&o.output),
-                    tool_calls: Vec::new(),
-                    tool_call_id: Some(&o.call_id),
-                });
+                body.extend_from_slice(encoded().as_bytes());
+                open = Open::AssistantCalls;
+            }
+            ChatItem::FunctionCallOutput(_) => {
+                start_message(&mut body, open, &mut count);
+                body.extend_from_slice(encoded().as_bytes());
+                open = Open::Nothing;
             }
             ChatItem::AgentHandoff(_) => {}
         }
     }
-    out
+    body.extend_from_slice(open.closing().as_bytes());
+    body.extend_from_slice(b"]}");
+    (body, count)
 }
 
 /// Maps a tool definition, using the strict schema only when both the tool and the provider
@@ -302,7 +376,71 @@ pub(crate) fn error_message(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::{AgentHandoff, FunctionCall, FunctionCallOutput};
+    use crate::llm::{AgentHandoff, ChatMessage, FunctionCall, FunctionCallOutput};
+
+    use proptest::prelude::*;
+
+    /// The `messages` array of the body `encode_body` makes for `ctx`, parsed.
+    fn encoded_messages(ctx: &ChatContext) -> Value {
+        let (body, count) = encode_body(br#"{"model":"m"}"#, ctx);
+        let mut v: Value = serde_json::from_slice(&body).expect("the body is JSON");
+        assert_eq!(v["model"], "m");
+        let messages = v["messages"].take();
+        assert_eq!(messages.as_array().map(Vec::len), Some(count));
+        messages
+    }
+
+    /// The mapping spelled out over `serde_json::Value`, one message at a time: what
+    /// `encode_body`'s cached fragments must add up to.
+    fn expected_messages(ctx: &ChatContext) -> Value {
+        let items = ctx.items();
+        // Each output pairs with the earliest earlier call of its id not yet paired.
+        let mut paired = vec![false; items.len()];
+        for (j, item) in items.iter().enumerate() {
+            if let ChatItem::FunctionCallOutput(o) = item {
+                let call = (0..j).find(|&i| {
+                    !paired[i]
+                        && matches!(&items[i], ChatItem::FunctionCall(c) if c.call_id == o.call_id)
+                });
+                if let Some(i) = call {
+                    paired[i] = true;
+                    paired[j] = true;
+                }
+            }
+        }
+        let mut out: Vec<Value> = Vec::new();
+        for (item, &paired) in items.iter().zip(&paired) {
+            match item {
+                ChatItem::Message(m) => {
+                    out.push(json!({"role": wire_role(m.role), "content": m.content}));
+                }
+                ChatItem::FunctionCall(c) if paired => {
+                    let call = json!({"id": c.call_id, "type": "function",
+                        "function": {"name": c.name, "arguments": c.arguments}});
+                    match out.last_mut() {
+                        Some(last) if last["role"] == "assistant" => {
+                            if let Some(calls) =
+                                last.get_mut("tool_calls").and_then(Value::as_array_mut)
+                            {
+                                calls.push(call);
+                            } else {
+                                last["tool_calls"] = json!([call]);
+                            }
+                        }
+                        _ => out.push(json!({"role": "assistant", "tool_calls": [call]})),
+                    }
+                }
+                ChatItem::FunctionCallOutput(o) if paired => {
+                    out.push(
+                        json!({"role": "tool", "content": o.output, "tool_call_id": o.call_id}),
+                    );
+                }
+                ChatItem::FunctionCall(_) | ChatItem::FunctionCallOutput(_) => {}
+                ChatItem::AgentHandoff(_) => {}
+            }
+        }
+        Value::Array(out)
+    }
 
     #[test]
     fn orphans_are_left_out() {
@@ -312,8 +450,99 @@ mod tests {
         ctx.add_message(Role::User, "hi");
         ctx.push(FunctionCall::new("c1", "t", "{}"));
         ctx.push(AgentHandoff::new(None, "a"));
-        let v = serde_json::to_value(messages(&ctx)).unwrap();
-        assert_eq!(v, json!([{"role": "user", "content": "hi"}]));
+        assert_eq!(
+            encoded_messages(&ctx),
+            json!([{"role": "user", "content": "hi"}])
+        );
+    }
+
+    #[test]
+    fn calls_join_the_assistant_message_before_them() {
+        let mut ctx = ChatContext::new();
+        ctx.add_message(Role::Developer, "be brief");
+        ctx.add_message(Role::Assistant, "Let me check \"that\".");
+        let a = FunctionCall::new("a", "lookup", r#"{"q":"x\ny"}"#);
+        let b = FunctionCall::new("b", "lookup", "{}");
+        ctx.push(a.clone());
+        ctx.push(AgentHandoff::new(None, "x"));
+        ctx.push(b.clone());
+        ctx.push(FunctionCallOutput::new(&a, "é\u{1F600}", false));
+        ctx.push(FunctionCallOutput::new(&b, "", true));
+        ctx.push(FunctionCall::new("c", "lookup", "{}"));
+        ctx.push(FunctionCallOutput::new(
+            &FunctionCall::new("c", "lookup", "{}"),
+            "3",
+            false,
+        ));
+        assert_eq!(
+            encoded_messages(&ctx),
+            json!([
+                {"role": "system", "content": "be brief"},
+                {"role": "assistant", "content": "Let me check \"that\".", "tool_calls": [
+                    {"id": "a", "type": "function", "function": {"name": "lookup", "arguments": "{\"q\":\"x\\ny\"}"}},
+                    {"id": "b", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}]},
+                {"role": "tool", "content": "é\u{1F600}", "tool_call_id": "a"},
+                {"role": "tool", "content": "", "tool_call_id": "b"},
+                {"role": "assistant", "tool_calls": [
+                    {"id": "c", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}]},
+                {"role": "tool", "content": "3", "tool_call_id": "c"},
+            ])
+        );
+        assert_eq!(encoded_messages(&ChatContext::new()), json!([]));
+    }
+
+    #[test]
+    fn kept_encodings_follow_the_context() {
+        let mut ctx = ChatContext::new();
+        ctx.add_message(Role::User, "one");
+        ctx.add_message(Role::Assistant, "two");
+        let first = encoded_messages(&ctx);
+        // A clone shares the kept encodings; changing it copies them along with the items.
+        let mut other = ctx.clone();
+        other.insert(0, ChatMessage::new(Role::System, "zero"));
+        let removed = other.items()[1].id().to_string();
+        other.remove(&removed);
+        other.push(ChatMessage::new(Role::User, "three"));
+        assert_eq!(encoded_messages(&ctx), first);
+        assert_eq!(encoded_messages(&other), expected_messages(&other));
+        // An item kept in another format is encoded afresh, not served from the slot.
+        let foreign = ctx.encoded(0, "another-format", |_| "X".into());
+        assert_eq!(foreign, "X");
+        assert_eq!(encoded_messages(&ctx), first);
+        // Copies and truncation keep what they keep, correctly.
+        let copied = other.copy(&crate::llm::CopyOptions::default().exclude_instructions());
+        assert_eq!(encoded_messages(&copied), expected_messages(&copied));
+        other.truncate(1);
+        assert_eq!(encoded_messages(&other), expected_messages(&other));
+    }
+
+    fn item_strategy() -> impl Strategy<Value = ChatItem> {
+        let text = prop_oneof![Just(String::new()), "[a-z \"\\\n]{0,8}", any::<String>()];
+        let call_id = prop_oneof![Just("a"), Just("b"), Just("c")];
+        prop_oneof![
+            (0..4u8, text.clone()).prop_map(|(r, t)| {
+                let role = [Role::System, Role::Developer, Role::User, Role::Assistant][r as usize];
+                ChatItem::Message(ChatMessage::new(role, t))
+            }),
+            (call_id.clone(), text.clone())
+                .prop_map(|(id, args)| ChatItem::FunctionCall(FunctionCall::new(id, "tool", args))),
+            (call_id, text).prop_map(|(id, out)| ChatItem::FunctionCallOutput(
+                FunctionCallOutput::new(&FunctionCall::new(id, "tool", "{}"), out, false)
+            )),
+            Just(ChatItem::AgentHandoff(AgentHandoff::new(None, "x"))),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the history, the cached fragments add up to the message-by-message mapping,
+        /// the first time and when encoded again from the kept fragments.
+        #[test]
+        fn encoding_matches_the_mapping(items in proptest::collection::vec(item_strategy(), 0..24)) {
+            let ctx = ChatContext::from_items(items);
+            let expected = expected_messages(&ctx);
+            prop_assert_eq!(&encoded_messages(&ctx), &expected);
+            prop_assert_eq!(&encoded_messages(&ctx), &expected);
+        }
     }
 
     #[test]
