@@ -534,7 +534,7 @@ impl ChatContext {
         let (kept_format, text) = self.items.encoded[index]
             .0
             .get_or_init(|| (format, Arc::from(encode(item))));
-        if *kept_format == format {
+        if std::ptr::eq(*kept_format, format) || *kept_format == format {
             Cow::Borrowed(text)
         } else {
             Cow::Owned(encode(item))
