@@ -1,10 +1,10 @@
 //! The conversation as a list of typed items, shared by agents, tasks and LLM requests.
 
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
+use std::any::Any;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Who said a message.
@@ -307,54 +307,68 @@ impl CopyOptions {
 /// Cloning is cheap: the items are shared and copied only when a clone is changed while another
 /// still holds them, so handing the history to every LLM request costs nothing per item.
 ///
-/// Items are never changed in place (only added, inserted or removed), so a provider may keep
-/// each item's encoded wire form beside it: a history resent with every request is encoded
-/// once per item, not once per request.
+/// Items are never changed in place, and a conversation mostly grows at its end, so a provider
+/// may keep its encoding of the leading items with the context: the next request, which resends
+/// them, copies those bytes and encodes only what was added since.
 #[derive(Clone, Default)]
 pub struct ChatContext {
     items: Arc<Items>,
 }
 
-/// The items and, at the same index, each one's encoded form.
-#[derive(Clone, Default)]
+/// The items, and a provider's encoding of a leading run of them.
+#[derive(Default)]
 struct Items {
     list: Vec<ChatItem>,
-    encoded: Vec<EncodedSlot>,
+    prefix: Mutex<Option<EncodedPrefix>>,
 }
 
-/// An item's encoding in one wire format, filled the first time a request needs it.
-#[derive(Clone, Default)]
-struct EncodedSlot(OnceLock<(&'static str, Arc<str>)>);
+/// A provider's encoding of the first `items` items; the provider's own type, found by type.
+#[derive(Clone)]
+struct EncodedPrefix {
+    items: usize,
+    encoding: Arc<dyn Any + Send + Sync>,
+}
+
+impl Clone for Items {
+    fn clone(&self) -> Self {
+        Items {
+            list: self.list.clone(),
+            prefix: Mutex::new(self.kept_prefix()),
+        }
+    }
+}
 
 impl Items {
     fn new(list: Vec<ChatItem>) -> Self {
-        let encoded = vec![EncodedSlot::default(); list.len()];
-        Items { list, encoded }
+        Items {
+            list,
+            prefix: Mutex::default(),
+        }
     }
 
-    fn push(&mut self, item: ChatItem) {
-        self.list.push(item);
-        self.encoded.push(EncodedSlot::default());
+    fn kept_prefix(&self) -> Option<EncodedPrefix> {
+        self.prefix.lock().ok().and_then(|p| p.clone())
+    }
+
+    /// Forgets the kept encoding if it covers `index`, which is about to change.
+    fn changing(&mut self, index: usize) {
+        let prefix = self
+            .prefix
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if prefix.as_ref().is_some_and(|p| index < p.items) {
+            *prefix = None;
+        }
     }
 
     fn insert(&mut self, index: usize, item: ChatItem) {
+        self.changing(index);
         self.list.insert(index, item);
-        self.encoded.insert(index, EncodedSlot::default());
     }
 
     fn remove(&mut self, index: usize) -> ChatItem {
-        self.encoded.remove(index);
+        self.changing(index);
         self.list.remove(index)
-    }
-
-    /// Keeps the items at `keep` (ascending), with their encodings.
-    fn retain_indices(&self, keep: impl Iterator<Item = usize>) -> Items {
-        let mut out = Items::default();
-        for i in keep {
-            out.list.push(self.list[i].clone());
-            out.encoded.push(self.encoded[i].clone());
-        }
-        out
     }
 }
 
@@ -433,12 +447,13 @@ impl ChatContext {
 
     /// Appends an item.
     pub fn push(&mut self, item: impl Into<ChatItem>) {
-        self.items_mut().push(item.into());
+        self.items_mut().list.push(item.into());
     }
 
     /// Appends a new message and returns a reference to it.
     pub fn add_message(&mut self, role: Role, content: impl Into<String>) -> &ChatMessage {
         self.items_mut()
+            .list
             .push(ChatItem::Message(ChatMessage::new(role, content)));
         match self.items.list.last() {
             Some(ChatItem::Message(m)) => m,
@@ -467,11 +482,15 @@ impl ChatContext {
         let list = &self.items.list;
         let lead = list.iter().take_while(|i| i.is_instructions()).count();
         let start = len - max_items;
-        let kept = (0..lead).chain((start..len).filter(|&i| {
-            let id = list[i].id();
-            !list[..lead].iter().any(|l| l.id() == id)
-        }));
-        self.items = Arc::new(self.items.retain_indices(kept));
+        let kept: Vec<ChatItem> = list[..lead]
+            .iter()
+            .chain(list[start..].iter().filter(|i| {
+                let id = i.id();
+                !list[..lead].iter().any(|l| l.id() == id)
+            }))
+            .cloned()
+            .collect();
+        self.items = Arc::new(Items::new(kept));
     }
 
     /// The messages only, oldest first.
@@ -489,11 +508,14 @@ impl ChatContext {
         if *options == CopyOptions::default() {
             return self.clone();
         }
-        let list = &self.items.list;
-        let kept = (0..list.len()).filter(|&i| options.keeps(&list[i]));
-        ChatContext {
-            items: Arc::new(self.items.retain_indices(kept)),
-        }
+        ChatContext::from_items(
+            self.items
+                .list
+                .iter()
+                .filter(|i| options.keeps(i))
+                .cloned()
+                .collect(),
+        )
     }
 
     /// Adds the items of `other` that pass `options` and are not already here (by id), each placed
@@ -509,35 +531,38 @@ impl ChatContext {
             .collect();
         drop(present);
         for i in new {
-            let (item, slot) = (&other.items.list[i], &other.items.encoded[i]);
+            let item = &other.items.list[i];
             let at = self
                 .items
                 .list
                 .iter()
                 .rposition(|i| i.created_at() <= item.created_at())
                 .map_or(0, |p| p + 1);
-            let items = self.items_mut();
-            items.list.insert(at, item.clone());
-            items.encoded.insert(at, slot.clone());
+            self.items_mut().insert(at, item.clone());
         }
     }
 
-    /// `items()[index]` in the wire format named `format`, made by `encode` the first time and
-    /// kept with the item. An item already kept in another format is encoded again, uncached.
-    pub(crate) fn encoded(
-        &self,
-        index: usize,
-        format: &'static str,
-        encode: impl Fn(&ChatItem) -> String,
-    ) -> Cow<'_, str> {
-        let item = &self.items.list[index];
-        let (kept_format, text) = self.items.encoded[index]
-            .0
-            .get_or_init(|| (format, Arc::from(encode(item))));
-        if std::ptr::eq(*kept_format, format) || *kept_format == format {
-            Cow::Borrowed(text)
-        } else {
-            Cow::Owned(encode(item))
+    /// The encoding of type `P` a provider kept with [`keep_encoded_prefix`], and how many
+    /// leading items it covers. Only adding items at the end keeps it; any other change drops it.
+    ///
+    /// [`keep_encoded_prefix`]: ChatContext::keep_encoded_prefix
+    pub(crate) fn encoded_prefix<P: Any + Send + Sync>(&self) -> Option<(usize, Arc<P>)> {
+        let kept = self.items.kept_prefix()?;
+        let encoding = kept.encoding.downcast::<P>().ok()?;
+        (kept.items <= self.len()).then_some((kept.items, encoding))
+    }
+
+    /// Keeps a provider's encoding of the first `items` items, replacing any other. Clones that
+    /// share these items see it too (they hold the same items).
+    pub(crate) fn keep_encoded_prefix<P: Any + Send + Sync>(&self, items: usize, encoding: P) {
+        if items > self.len() {
+            return;
+        }
+        if let Ok(mut prefix) = self.items.prefix.lock() {
+            *prefix = Some(EncodedPrefix {
+                items,
+                encoding: Arc::new(encoding),
+            });
         }
     }
 }

@@ -390,7 +390,7 @@ impl OpenAiLlm {
         let head = serde_json::to_vec(&head)
             .map_err(|e| LlmError::Other(format!("could not encode the request: {e}")))?;
         let (body, message_count) = wire::encode_body(&head, &request.chat_ctx);
-        Ok((body.into(), message_count, tool_count))
+        Ok((body, message_count, tool_count))
     }
 
     async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, LlmError> {

@@ -5,6 +5,7 @@
 
 use crate::llm::{ChatContext, ChatItem, Role, ToolChoice};
 use crate::tools::ToolDefinition;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -58,50 +59,6 @@ fn wire_role(role: Role) -> &'static str {
     }
 }
 
-/// Name of the encoding kept with each chat item (see [`ChatContext`]).
-const ITEM_FORMAT: &str = "openai.chat_completions.v1";
-
-/// One item's part of the `messages` array, encoded once and kept with the item:
-/// - a message: `{"role":R,"content":C` — left open, since function calls that follow an
-///   assistant text join its message as `tool_calls`;
-/// - a function call: its whole `tool_calls` entry;
-/// - a function output: its whole `tool` message;
-/// - a handoff: nothing (it is not sent).
-fn encode_item(item: &ChatItem) -> String {
-    fn string(out: &mut Vec<u8>, s: &str) {
-        // Writing a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
-    }
-    let mut out = Vec::with_capacity(64);
-    match item {
-        ChatItem::Message(m) => {
-            out.extend_from_slice(b"{\"role\":\"");
-            out.extend_from_slice(wire_role(m.role).as_bytes());
-            out.extend_from_slice(b"\",\"content\":");
-            string(&mut out, &m.content);
-        }
-        ChatItem::FunctionCall(c) => {
-            out.extend_from_slice(b"{\"id\":");
-            string(&mut out, &c.call_id);
-            out.extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
-            string(&mut out, &c.name);
-            out.extend_from_slice(b",\"arguments\":");
-            string(&mut out, &c.arguments);
-            out.extend_from_slice(b"}}");
-        }
-        ChatItem::FunctionCallOutput(o) => {
-            out.extend_from_slice(b"{\"role\":\"tool\",\"content\":");
-            string(&mut out, &o.output);
-            out.extend_from_slice(b",\"tool_call_id\":");
-            string(&mut out, &o.call_id);
-            out.push(b'}');
-        }
-        ChatItem::AgentHandoff(_) => {}
-    }
-    // JSON text made of UTF-8 pieces is UTF-8.
-    String::from_utf8(out).unwrap_or_default()
-}
-
 /// Which message, if any, is still open while the array is written.
 #[derive(Clone, Copy, PartialEq)]
 enum Open {
@@ -109,35 +66,130 @@ enum Open {
     Nothing,
     /// A non-assistant message: only its `}` is missing.
     Plain,
-    /// An assistant message without calls yet: calls may still join it.
+    /// An assistant message without calls yet: calls that follow join it.
     Assistant,
     /// An assistant message inside its `tool_calls` array.
     AssistantCalls,
 }
 
 impl Open {
-    fn closing(self) -> &'static str {
+    fn closing(self) -> &'static [u8] {
         match self {
-            Open::Nothing => "",
-            Open::Plain | Open::Assistant => "}",
-            Open::AssistantCalls => "]}",
+            Open::Nothing => b"",
+            Open::Plain | Open::Assistant => b"}",
+            Open::AssistantCalls => b"]}",
         }
     }
 }
 
-/// Pairs each function output with the earliest earlier call of the same id still without
-/// one. Calls and outputs left unpaired are left out of the request, since the API rejects a
-/// call without its output and an output without its call. Returns a size estimate for the
-/// encoded messages and the indices to leave out, ascending.
+/// The `messages` array being written: its bytes, the message still open (function calls that
+/// follow an assistant text join its message as `tool_calls`), and how many were started.
+struct Writer {
+    body: Vec<u8>,
+    open: Open,
+    count: usize,
+}
+
+impl Writer {
+    fn string(&mut self, s: &str) {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.body, s);
+    }
+
+    fn start_message(&mut self) {
+        self.body.extend_from_slice(self.open.closing());
+        if self.count > 0 {
+            self.body.push(b',');
+        }
+        self.count += 1;
+    }
+
+    /// Appends one item the [`Plan`] keeps.
+    fn item(&mut self, item: &ChatItem) {
+        match item {
+            ChatItem::Message(m) => {
+                self.start_message();
+                let role = wire_role(m.role);
+                self.body.extend_from_slice(b"{\"role\":\"");
+                self.body.extend_from_slice(role.as_bytes());
+                self.body.extend_from_slice(b"\",\"content\":");
+                self.string(&m.content);
+                self.open = if role == "assistant" {
+                    Open::Assistant
+                } else {
+                    Open::Plain
+                };
+            }
+            ChatItem::FunctionCall(c) => {
+                match self.open {
+                    Open::Assistant => self.body.extend_from_slice(b",\"tool_calls\":["),
+                    Open::AssistantCalls => self.body.push(b','),
+                    Open::Nothing | Open::Plain => {
+                        self.start_message();
+                        self.body
+                            .extend_from_slice(b"{\"role\":\"assistant\",\"tool_calls\":[");
+                    }
+                }
+                self.body.extend_from_slice(b"{\"id\":");
+                self.string(&c.call_id);
+                self.body
+                    .extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
+                self.string(&c.name);
+                self.body.extend_from_slice(b",\"arguments\":");
+                self.string(&c.arguments);
+                self.body.extend_from_slice(b"}}");
+                self.open = Open::AssistantCalls;
+            }
+            ChatItem::FunctionCallOutput(o) => {
+                self.start_message();
+                self.body
+                    .extend_from_slice(b"{\"role\":\"tool\",\"content\":");
+                self.string(&o.output);
+                self.body.extend_from_slice(b",\"tool_call_id\":");
+                self.string(&o.call_id);
+                self.body.push(b'}');
+                self.open = Open::Nothing;
+            }
+            ChatItem::AgentHandoff(_) => {}
+        }
+    }
+}
+
+/// The encoding of a context's leading items, kept with the context for the next request: their
+/// part of the `messages` array and the writer's state after them.
+struct KeptMessages {
+    bytes: Bytes,
+    open: Open,
+    count: usize,
+}
+
+/// How to write the items from some index on.
+struct Plan {
+    /// Indices to leave out, ascending.
+    left_out: Vec<usize>,
+    /// The items before this index can be kept for the next request: none of them is a call
+    /// still waiting for its output, so later items cannot change how they are written.
+    cut: usize,
+    /// Rough size of the encoding, to allocate once.
+    estimate: usize,
+}
+
+/// Plans `items[start..]` (no call before `start` waits for an output). Each function output
+/// pairs with the earliest earlier call of the same id still without one; calls and outputs
+/// left unpaired are left out, since the API rejects a call without its output and an output
+/// without its call.
 ///
 /// Calls wait for their output in a short list (outputs follow their calls within a turn), so
 /// a long history costs one pass and no hashing.
-fn plan(items: &[ChatItem]) -> (usize, Vec<usize>) {
-    let mut estimate = 0;
+fn plan(items: &[ChatItem], start: usize) -> Plan {
+    let mut plan = Plan {
+        left_out: Vec::new(),
+        cut: start,
+        estimate: 0,
+    };
     let mut waiting: Vec<(&str, usize)> = Vec::new();
-    let mut left_out = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        estimate += 64
+    for (index, item) in items.iter().enumerate().skip(start) {
+        plan.estimate += 64
             + match item {
                 ChatItem::Message(m) => m.content.len(),
                 ChatItem::FunctionCall(c) => {
@@ -151,85 +203,71 @@ fn plan(items: &[ChatItem]) -> (usize, Vec<usize>) {
                         }
                         None => {
                             tracing::debug!(call_id = %o.call_id, tool = %o.name, "leaving out a function output without an earlier call");
-                            left_out.push(index);
+                            plan.left_out.push(index);
                         }
                     }
                     o.call_id.len() + o.output.len()
                 }
                 ChatItem::AgentHandoff(_) => 0,
             };
+        if waiting.is_empty() {
+            plan.cut = index + 1;
+        }
     }
     for &(call_id, index) in &waiting {
         tracing::debug!(%call_id, "leaving out a function call that has no output");
-        left_out.push(index);
+        plan.left_out.push(index);
     }
-    left_out.sort_unstable();
-    (estimate, left_out)
+    plan.left_out.sort_unstable();
+    plan
 }
 
 /// The request body: `head` (the encoded [`RequestHead`] object) with the context's `messages`
 /// array added as its last field; also returns the number of messages.
 ///
 /// Consecutive function calls become one assistant message (joining a directly preceding
-/// assistant text message). Handoffs, and the calls and outputs [`plan`] pairs with nothing,
-/// are left out. Each item's encoding is kept in the context, so a history resent every turn
-/// costs a copy per request, not an encoding.
-pub(crate) fn encode_body(head: &[u8], ctx: &ChatContext) -> (Vec<u8>, usize) {
-    let items = ctx.items();
-    let (estimate, mut left_out) = plan(items);
-    left_out.reverse();
+/// assistant text message); handoffs, and the calls and outputs [`plan`] pairs with nothing,
+/// are left out. The encoding of the leading items is kept with the context, so a history
+/// resent every turn is copied, and only the items added since the last request are encoded.
+pub(crate) fn encode_body(head: &[u8], ctx: &ChatContext) -> (Bytes, usize) {
     const FIELD: &[u8] = b",\"messages\":[";
+    let items = ctx.items();
+    let kept = ctx.encoded_prefix::<KeptMessages>();
+    let start = kept.as_ref().map_or(0, |(n, _)| *n);
+    let plan = plan(items, start);
     let head = head.strip_suffix(b"}").unwrap_or(head);
-    let mut body = Vec::with_capacity(estimate + head.len() + FIELD.len() + 2);
-    body.extend_from_slice(head);
-    body.extend_from_slice(FIELD);
-    let mut open = Open::Nothing;
-    let mut count = 0;
-    let start_message = |body: &mut Vec<u8>, open: Open, count: &mut usize| {
-        body.extend_from_slice(open.closing().as_bytes());
-        if *count > 0 {
-            body.push(b',');
-        }
-        *count += 1;
+    let kept_len = kept.as_ref().map_or(0, |(_, k)| k.bytes.len());
+    let mut w = Writer {
+        body: Vec::with_capacity(head.len() + FIELD.len() + kept_len + plan.estimate + 2),
+        open: Open::Nothing,
+        count: 0,
     };
-    for (index, item) in items.iter().enumerate() {
-        if left_out.last() == Some(&index) {
-            left_out.pop();
-            continue;
+    w.body.extend_from_slice(head);
+    w.body.extend_from_slice(FIELD);
+    let array_start = w.body.len();
+    if let Some((_, k)) = &kept {
+        w.body.extend_from_slice(&k.bytes);
+        w.open = k.open;
+        w.count = k.count;
+    }
+    let mut left_out = plan.left_out.iter().copied().peekable();
+    let mut at_cut = None;
+    for (index, item) in items.iter().enumerate().skip(start) {
+        if left_out.next_if_eq(&index).is_none() {
+            w.item(item);
         }
-        let encoded = || ctx.encoded(index, ITEM_FORMAT, encode_item);
-        match item {
-            ChatItem::Message(m) => {
-                start_message(&mut body, open, &mut count);
-                body.extend_from_slice(encoded().as_bytes());
-                open = if wire_role(m.role) == "assistant" {
-                    Open::Assistant
-                } else {
-                    Open::Plain
-                };
-            }
-            ChatItem::FunctionCall(_) => {
-                match open {
-                    Open::Assistant => body.extend_from_slice(b",\"tool_calls\":["),
-                    Open::AssistantCalls => body.push(b','),
-                    Open::Nothing | Open::Plain => {
-                        start_message(&mut body, open, &mut count);
-                        body.extend_from_slice(b"{\"role\":\"assistant\",\"tool_calls\":[");
-                    }
-                }
-                body.extend_from_slice(encoded().as_bytes());
-                open = Open::AssistantCalls;
-            }
-            ChatItem::FunctionCallOutput(_) => {
-                start_message(&mut body, open, &mut count);
-                body.extend_from_slice(encoded().as_bytes());
-                open = Open::Nothing;
-            }
-            ChatItem::AgentHandoff(_) => {}
+        if index + 1 == plan.cut {
+            at_cut = Some((w.body.len(), w.open, w.count));
         }
     }
-    body.extend_from_slice(open.closing().as_bytes());
-    body.extend_from_slice(b"]}");
+    let count = w.count;
+    w.body.extend_from_slice(w.open.closing());
+    w.body.extend_from_slice(b"]}");
+    let body = Bytes::from(w.body);
+    if let Some((end, open, count)) = at_cut {
+        let bytes = body.slice(array_start..end);
+        ctx.keep_encoded_prefix(plan.cut, KeptMessages { bytes, open, count });
+    }
     (body, count)
 }
 
@@ -491,25 +529,51 @@ mod tests {
         assert_eq!(encoded_messages(&ChatContext::new()), json!([]));
     }
 
+    /// How many leading items the context keeps encoded.
+    fn kept_items(ctx: &ChatContext) -> Option<usize> {
+        ctx.encoded_prefix::<KeptMessages>().map(|(n, _)| n)
+    }
+
     #[test]
-    fn kept_encodings_follow_the_context() {
+    fn kept_encoding_follows_the_context() {
         let mut ctx = ChatContext::new();
         ctx.add_message(Role::User, "one");
         ctx.add_message(Role::Assistant, "two");
+        let call = FunctionCall::new("a", "t", "{}");
+        ctx.push(call.clone());
         let first = encoded_messages(&ctx);
-        // A clone shares the kept encodings; changing it copies them along with the items.
+        // The waiting call and what follows it are not kept: its output may still come.
+        assert_eq!(kept_items(&ctx), Some(2));
+        ctx.push(FunctionCallOutput::new(&call, "done", false));
+        ctx.add_message(Role::Assistant, "three");
+        assert_eq!(encoded_messages(&ctx), expected_messages(&ctx));
+        assert_eq!(kept_items(&ctx), Some(5));
+        assert_ne!(encoded_messages(&ctx), first);
+
+        // A clone shares what is kept; changing it elsewhere than at the end drops it there.
         let mut other = ctx.clone();
+        assert_eq!(kept_items(&other), Some(5));
         other.insert(0, ChatMessage::new(Role::System, "zero"));
-        let removed = other.items()[1].id().to_string();
-        other.remove(&removed);
-        other.push(ChatMessage::new(Role::User, "three"));
-        assert_eq!(encoded_messages(&ctx), first);
+        assert_eq!(kept_items(&other), None);
+        assert_eq!(kept_items(&ctx), Some(5));
         assert_eq!(encoded_messages(&other), expected_messages(&other));
-        // An item kept in another format is encoded afresh, not served from the slot.
-        let foreign = ctx.encoded(0, "another-format", |_| "X".into());
-        assert_eq!(foreign, "X");
-        assert_eq!(encoded_messages(&ctx), first);
-        // Copies and truncation keep what they keep, correctly.
+        let second = other.items()[2].id().to_string();
+        other.remove(&second);
+        assert_eq!(kept_items(&other), None);
+        other.push(ChatMessage::new(Role::User, "four"));
+        assert_eq!(encoded_messages(&other), expected_messages(&other));
+        assert_eq!(encoded_messages(&ctx), expected_messages(&ctx));
+        // Removing an item after what is kept leaves it.
+        encoded_messages(&other);
+        let kept = kept_items(&other);
+        assert_eq!(kept, Some(other.len()));
+        other.push(ChatMessage::new(Role::User, "five"));
+        let five = other.items()[other.len() - 1].id().to_string();
+        other.push(ChatMessage::new(Role::User, "six"));
+        other.remove(&five);
+        assert_eq!(kept_items(&other), kept);
+        assert_eq!(encoded_messages(&other), expected_messages(&other));
+        // Copies and truncation start afresh, correctly.
         let copied = other.copy(&crate::llm::CopyOptions::default().exclude_instructions());
         assert_eq!(encoded_messages(&copied), expected_messages(&copied));
         other.truncate(1);
@@ -534,14 +598,29 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever the history, the cached fragments add up to the message-by-message mapping,
-        /// the first time and when encoded again from the kept fragments.
+        /// Whatever the history, the body holds the message-by-message mapping, the first time
+        /// and when encoded again from what the first request kept.
         #[test]
         fn encoding_matches_the_mapping(items in proptest::collection::vec(item_strategy(), 0..24)) {
             let ctx = ChatContext::from_items(items);
             let expected = expected_messages(&ctx);
             prop_assert_eq!(&encoded_messages(&ctx), &expected);
             prop_assert_eq!(&encoded_messages(&ctx), &expected);
+        }
+
+        /// A history encoded turn after turn (each request continuing from what the last one
+        /// kept) reads the same as the history encoded in one go.
+        #[test]
+        fn growing_history_matches_the_mapping(
+            turns in proptest::collection::vec(proptest::collection::vec(item_strategy(), 0..6), 1..8)
+        ) {
+            let mut ctx = ChatContext::new();
+            for turn in turns {
+                for item in turn {
+                    ctx.push(item);
+                }
+                prop_assert_eq!(encoded_messages(&ctx), expected_messages(&ctx));
+            }
         }
     }
 
