@@ -5,9 +5,10 @@
 //!
 //! The server parses each request body, and streams an SSE reply: a call of the tool when the
 //! last message is the user's, a short text after a tool output, a greeting otherwise. It adds
-//! up its own handler time (parsing the body once received, building the reply), so per turn
-//! (two requests) the framework's added time = client turn time − server time. That added time
-//! includes the HTTP stacks of both ends (reqwest/hyper client, hyper server) over loopback.
+//! up its own time: the time inside its connections' polls (reading and parsing each request,
+//! the handler, writing the reply), so per turn (two requests) the framework's added time =
+//! client turn time − server time. That added time includes the client's HTTP stack and the
+//! kernel's loopback, and with the server on its own thread the wake-ups between the two.
 //! To separate the protocol's price from the framework's, each measured turn's two request
 //! bodies are re-sent by a bare reqwest client (`same_body_floor`); `framework` is the added
 //! time minus that, per turn.
@@ -79,21 +80,56 @@ impl Placement {
     }
 }
 
-/// The router serving the chat completions endpoint.
+/// Serves the chat completions endpoint until `stopped`, one task per connection. Each
+/// connection's work (reading and parsing requests, the handler, writing replies) is timed
+/// where it happens, in its polls, so the server's time holds all of the server's work and
+/// none of the client's, even when both share a thread.
 async fn serve(
     listener: tokio::net::TcpListener,
     stats: Arc<ServerStats>,
-    stopped: tokio::sync::oneshot::Receiver<()>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
     let app = axum::Router::new()
         .route("/v1/chat/completions", axum::routing::post(handle))
-        .with_state(stats);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
+        .with_state(stats.clone());
+    loop {
+        let stream = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => continue,
+            },
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        tokio::spawn(Timed {
+            inner: Box::pin(connection),
+            stats: stats.clone(),
+        });
+    }
+}
+
+/// A future whose time inside `poll` is added to the server's busy time.
+struct Timed<F> {
+    inner: std::pin::Pin<Box<F>>,
+    stats: Arc<ServerStats>,
+}
+
+impl<F: std::future::Future> std::future::Future for Timed<F> {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let t = Instant::now();
+        let poll = self.inner.as_mut().poll(cx);
+        self.stats
+            .busy_ns
+            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        poll.map(|_| ())
+    }
 }
 
 impl Server {
@@ -216,12 +252,9 @@ fn text_sse(text: &str) -> String {
 }
 
 async fn handle(State(stats): State<Arc<ServerStats>>, request: Request) -> Response {
-    // Timed from the whole body on: waiting for it may include the client's sending, which
-    // must not be subtracted from the client's time.
     let body: Bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
         .await
         .unwrap_or_default();
-    let t = Instant::now();
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let last_role = parsed["messages"]
         .as_array()
@@ -245,9 +278,6 @@ async fn handle(State(stats): State<Arc<ServerStats>>, request: Request) -> Resp
         }
     }
     stats.requests.fetch_add(1, Ordering::Relaxed);
-    stats
-        .busy_ns
-        .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
     response
 }
 
@@ -312,7 +342,7 @@ async fn measure(server: &Server, llm: &OpenAiLlm, sessions: usize) -> Vec<Windo
 struct Replay<'a> {
     server: &'a Server,
     client: reqwest::Client,
-    url: String,
+    url: reqwest::Url,
 }
 
 impl<'a> Replay<'a> {
@@ -320,7 +350,7 @@ impl<'a> Replay<'a> {
         Replay {
             server,
             client: reqwest::Client::new(),
-            url: format!("{}/chat/completions", server.url),
+            url: format!("{}/chat/completions", server.url).parse().unwrap(),
         }
     }
 
@@ -342,7 +372,7 @@ impl<'a> Replay<'a> {
         for body in bodies {
             let response = self
                 .client
-                .post(&self.url)
+                .post(self.url.clone())
                 .header("content-type", "application/json")
                 .header("accept", "text/event-stream")
                 .body(body)
@@ -442,7 +472,7 @@ fn run_with(cfg: &Config, placement: Placement) -> Vec<Figure> {
         out.push(f("client_p99", w.client.percentile_us(99.0), "us"));
         out.push(f("server_p50", w.server.percentile_us(50.0), "us").with(
             "how",
-            "server handler time per turn (2 requests), from the whole body received: parse it, build the SSE reply",
+            "server time per turn (2 requests): its connections' polls, i.e. reading and parsing the requests, the handler, writing the replies",
         ));
         let a50 = w.added.percentile_us(50.0);
         added_p50.push(a50);
