@@ -123,7 +123,7 @@ async fn measure(replies: usize, paced: bool) -> Samples {
     let subscriber = tokio::spawn(async move {
         let mut samples = Samples::with_capacity(total);
         while let Some(event) = events.recv().await {
-            if let SessionEvent::TextDelta { content } = event {
+            if let SessionEvent::TextDelta { content, .. } = event {
                 let now = stamps2.now();
                 if let Ok(i) = content.trim().parse::<usize>() {
                     let sent = stamps2.ns[i].load(Ordering::Acquire);

@@ -29,6 +29,9 @@ pub trait ActivityInfo: Send + 'static {
     const ID: &'static str;
     /// Default instructions (the struct's rustdoc, or `instructions = "..."`).
     const INSTRUCTIONS: &'static str;
+    /// Whether what is said while this activity is in control is kept out of logs: the
+    /// `sensitive` flag of `#[agent_task]` / `#[agent]`. See [`Activity::is_sensitive`].
+    const SENSITIVE: bool = false;
 }
 
 /// Behaviour of an agent or task: instructions, tools and hooks.
@@ -41,6 +44,22 @@ pub trait Activity: ActivityInfo {
     /// Instructions for the LLM while this activity is in control.
     fn instructions(&self) -> String {
         Self::INSTRUCTIONS.to_string()
+    }
+
+    /// Whether this activity handles data that must not reach logs (card numbers, PINs, ...).
+    ///
+    /// While a sensitive activity is in control, or any task it runs, every session event
+    /// carrying conversation content (messages, speech, tool calls and outputs, keypad digits,
+    /// and the task's own `TaskCompleted` result) is marked sensitive: its fields hold the real
+    /// content for code that acts on it (a console, text-to-speech), but serialising it (as
+    /// transcripts do) or formatting it with `{:?}` shows `"[redacted]"`. A sensitive task's
+    /// conversation is not merged into its parent's history, so it is sent to the LLM only
+    /// while the task runs.
+    ///
+    /// Defaults to [`ActivityInfo::SENSITIVE`]; define `fn is_sensitive(&self) -> bool` in the
+    /// `#[function_tools]` block to decide per instance.
+    fn is_sensitive(&self) -> bool {
+        Self::SENSITIVE
     }
 
     /// The tools offered to the LLM.
@@ -116,6 +135,7 @@ pub(crate) trait DynActivity<R>: Send {
     fn id(&self) -> &'static str;
     fn type_name(&self) -> &'static str;
     fn instructions(&self) -> String;
+    fn is_sensitive(&self) -> bool;
     fn tools(&self) -> Vec<Arc<ToolDefinition>>;
     fn call_tool<'a>(
         &'a mut self,
@@ -141,6 +161,9 @@ impl<A: Activity> DynActivity<A::Result> for A {
     }
     fn instructions(&self) -> String {
         Activity::instructions(self)
+    }
+    fn is_sensitive(&self) -> bool {
+        Activity::is_sensitive(self)
     }
     fn tools(&self) -> Vec<Arc<ToolDefinition>> {
         Activity::tools(self)

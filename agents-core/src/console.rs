@@ -27,7 +27,7 @@ use crate::agent::Agent;
 use crate::error::{Error, Result};
 use crate::llm::openai::OpenAiLlm;
 use crate::llm::{Llm, Role};
-use crate::session::{AgentSession, RunResult, SessionEvent};
+use crate::session::{AgentSession, RunResult, SessionEvent, REDACTED};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -116,7 +116,9 @@ impl Printer {
             }
         }
         match event {
-            SessionEvent::TextDelta { content } => {
+            // The agent's speech is shown in full, since the caller hears it; the rest of a
+            // sensitive activity's detail is shown redacted, as in the transcript.
+            SessionEvent::TextDelta { content, .. } => {
                 if !self.mid_line {
                     let _ = write!(out, "agent: ");
                     self.mid_line = true;
@@ -133,16 +135,22 @@ impl Printer {
                 }
             }
             SessionEvent::FunctionCall {
-                name, arguments, ..
+                name,
+                arguments,
+                sensitive,
+                ..
             } => {
+                let arguments = if *sensitive { REDACTED } else { arguments };
                 let _ = writeln!(out, "  [call {name}({arguments})]");
             }
             SessionEvent::FunctionCallOutput {
                 name,
                 output,
                 is_error,
+                sensitive,
                 ..
             } => {
+                let output = if *sensitive { REDACTED } else { output };
                 let tag = if *is_error { " error" } else { "" };
                 let _ = writeln!(out, "  [{name}{tag} -> {output}]");
             }
@@ -153,13 +161,23 @@ impl Printer {
                 let old = old_agent.as_deref().unwrap_or("start");
                 let _ = writeln!(out, "  [{old} -> {new_agent}]");
             }
-            SessionEvent::TaskCompleted { name, output } => {
+            SessionEvent::TaskCompleted {
+                name,
+                output,
+                sensitive,
+            } => {
+                let output = if *sensitive {
+                    REDACTED.to_string()
+                } else {
+                    output.to_string()
+                };
                 let _ = writeln!(out, "  [{name} completed: {output}]");
             }
             SessionEvent::Error { content } => {
                 let _ = writeln!(out, "  [error: {content}]");
             }
-            SessionEvent::Dtmf { digits } => {
+            SessionEvent::Dtmf { digits, sensitive } => {
+                let digits = if *sensitive { REDACTED } else { digits };
                 let _ = writeln!(out, "  [dtmf {digits}]");
             }
             SessionEvent::Closed => {

@@ -19,6 +19,7 @@ struct Args {
     result: Option<Type>,
     instructions: Option<LitStr>,
     id: Option<LitStr>,
+    sensitive: bool,
 }
 
 fn parse_args(kind: Kind, attr: TokenStream, errors: &mut Errors) -> Args {
@@ -26,6 +27,7 @@ fn parse_args(kind: Kind, attr: TokenStream, errors: &mut Errors) -> Args {
         result: None,
         instructions: None,
         id: None,
+        sensitive: false,
     };
     let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr) {
         Ok(m) => m,
@@ -35,8 +37,19 @@ fn parse_args(kind: Kind, attr: TokenStream, errors: &mut Errors) -> Args {
         }
     };
     for meta in metas {
+        if meta.path().is_ident("sensitive") {
+            match &meta {
+                Meta::Path(_) if args.sensitive => errors.at(&meta, "`sensitive` is given twice"),
+                Meta::Path(_) => args.sensitive = true,
+                _ => errors.at(
+                    &meta,
+                    "`sensitive` is a flag: write `sensitive`, without a value",
+                ),
+            }
+            continue;
+        }
         let Meta::NameValue(nv) = &meta else {
-            errors.at(&meta, "expected `key = value`");
+            errors.at(&meta, "expected `key = value` or `sensitive`");
             continue;
         };
         let key = nv
@@ -66,8 +79,8 @@ fn parse_args(kind: Kind, attr: TokenStream, errors: &mut Errors) -> Args {
             }
             _ => {
                 let known = match kind {
-                    Kind::Task => "`result`, `instructions` or `id`",
-                    Kind::Agent => "`instructions` or `id`",
+                    Kind::Task => "`result`, `instructions`, `id` or `sensitive`",
+                    Kind::Agent => "`instructions`, `id` or `sensitive`",
                 };
                 errors.at(&nv.path, format!("unknown argument; expected {known}"));
             }
@@ -126,6 +139,7 @@ pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
         .instructions
         .map(|s| s.value())
         .unwrap_or_else(|| docs::full_text(&strukt.attrs));
+    let sensitive = args.sensitive;
     let p = quote!(::agents_core::__private);
     let (result, marker) = match kind {
         Kind::Task => {
@@ -141,6 +155,7 @@ pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
             type Result = #result;
             const ID: &'static str = #id;
             const INSTRUCTIONS: &'static str = #instructions;
+            const SENSITIVE: bool = #sensitive;
         }
 
         impl #impl_g #marker for #name #ty_g #where_g {}

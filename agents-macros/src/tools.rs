@@ -60,6 +60,7 @@ struct Model {
     on_dtmf: Option<Hook>,
     on_timer: Option<Hook>,
     instructions: Option<Ident>,
+    is_sensitive: Option<Ident>,
     tool_enabled: Option<Ident>,
 }
 
@@ -109,6 +110,7 @@ fn parse(imp: &mut ItemImpl, errors: &mut Errors) -> Model {
         on_dtmf: None,
         on_timer: None,
         instructions: None,
+        is_sensitive: None,
         tool_enabled: None,
     };
     for item in &mut imp.items {
@@ -147,6 +149,16 @@ fn parse(imp: &mut ItemImpl, errors: &mut Errors) -> Model {
                     );
                 } else {
                     model.tool_enabled = Some(f.sig.ident.clone());
+                }
+            }
+            None if name == "is_sensitive" => {
+                if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
+                    errors.at(
+                        &f.sig,
+                        "`is_sensitive` must be `fn is_sensitive(&self) -> bool` (not async)",
+                    );
+                } else {
+                    model.is_sensitive = Some(f.sig.ident.clone());
                 }
             }
             None if name == "instructions" => {
@@ -566,6 +578,13 @@ fn expand_activity(model: &Model) -> TokenStream {
             }
         }
     });
+    let is_sensitive = model.is_sensitive.as_ref().map(|m| {
+        quote! {
+            fn is_sensitive(&self) -> bool {
+                Self::#m(self)
+            }
+        }
+    });
     let tools_result = match &model.tool_enabled {
         Some(m) => quote! {
             TOOLS.iter().filter(|t| Self::#m(self, &t.name)).cloned().collect()
@@ -588,6 +607,7 @@ fn expand_activity(model: &Model) -> TokenStream {
 
             impl #p::Activity for #self_ty {
                 #instructions
+                #is_sensitive
 
                 fn tools(&self) -> ::std::vec::Vec<#p::Arc<#p::ToolDefinition>> {
                     static TOOLS: #p::LazyLock<::std::vec::Vec<#p::Arc<#p::ToolDefinition>>> =

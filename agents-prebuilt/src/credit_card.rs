@@ -161,6 +161,11 @@ const DECLINE: &str = "decline_card_capture";
 ///
 /// Fails with [`CaptureDeclined`] (`what: "credit card"`) when the user will not give the card.
 ///
+/// The task is sensitive: while it runs, session events are marked so that transcripts and
+/// logs show `[redacted]` instead of what is said, its result included, and its conversation is
+/// not merged into the calling agent's history (the LLM sees the card only while the task
+/// runs). The typed result reaches the caller's code in full.
+///
 /// ```no_run
 /// # use agents_core::prelude::*;
 /// # use agents_prebuilt::GetCreditCardTask;
@@ -169,7 +174,7 @@ const DECLINE: &str = "decline_card_capture";
 /// ctx.say(format!("Thanks, your {} ending in {} is saved.", card.issuer, card.last4())).await?;
 /// # Ok(()) }
 /// ```
-#[agent_task(result = CreditCardResult)]
+#[agent_task(result = CreditCardResult, sensitive)]
 #[derive(Debug, Clone, Default)]
 pub struct GetCreditCardTask {
     today: Option<NaiveDate>,

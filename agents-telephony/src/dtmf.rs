@@ -278,11 +278,12 @@ pub const DEFAULT_INTER_DIGIT_TIMEOUT: Duration = Duration::from_secs(4);
 /// let pin = ctx
 ///     .run_task(
 ///         GetDtmfTask::new(4)
+///             .sensitive()
 ///             .stop_key(Some(DtmfKey::Pound))
 ///             .extra_instructions("Ask for the 4-digit PIN of their bank card."),
 ///     )
 ///     .await?;
-/// ctx.say(format!("Thanks, checking PIN {}.", pin.spaced())).await
+/// ctx.say("Thanks, checking your PIN.").await
 /// # }
 /// ```
 #[agent_task(
@@ -295,6 +296,7 @@ pub struct GetDtmfTask {
     stop_key: Option<DtmfKey>,
     timeout: Duration,
     confirm: bool,
+    sensitive: bool,
     extra_instructions: String,
     /// Digits pressed since the last evaluation.
     buffer: String,
@@ -317,6 +319,7 @@ impl GetDtmfTask {
             stop_key: Some(DtmfKey::Pound),
             timeout: DEFAULT_INTER_DIGIT_TIMEOUT,
             confirm: false,
+            sensitive: false,
             extra_instructions: String::new(),
             buffer: String::new(),
             armed_at: None,
@@ -346,6 +349,13 @@ impl GetDtmfTask {
     /// Sets whether the digits are read back for confirmation (off by default).
     pub fn confirmation(mut self, confirm: bool) -> Self {
         self.confirm = confirm;
+        self
+    }
+
+    /// Keep the digits out of transcripts and logs, and out of the parent's history: for PINs
+    /// and account numbers. See [`Activity::is_sensitive`](agents_core::agent::Activity::is_sensitive).
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
         self
     }
 
@@ -447,6 +457,10 @@ impl GetDtmfTask {
 
 #[function_tools]
 impl GetDtmfTask {
+    fn is_sensitive(&self) -> bool {
+        self.sensitive
+    }
+
     fn instructions(&self) -> String {
         let n = self.num_digits;
         let stop = match self.stop_key {

@@ -44,8 +44,13 @@ impl RunEvent {
 }
 
 /// Everything observable in a session, one JSON object per event in transcripts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+///
+/// Events from inside a sensitive activity ([`Activity::is_sensitive`]) have `sensitive` set:
+/// their fields hold the real content, for code that acts on it, but `Serialize` and `Debug`
+/// show [`REDACTED`] in its place, so transcripts and logs never hold it.
+///
+/// [`Activity::is_sensitive`]: crate::agent::Activity::is_sensitive
+#[derive(Clone, PartialEq)]
 pub enum SessionEvent {
     /// A complete message (user input or agent speech).
     Message {
@@ -55,11 +60,15 @@ pub enum SessionEvent {
         content: String,
         /// Id of the agent or task in control.
         agent: String,
+        /// Said inside a sensitive activity.
+        sensitive: bool,
     },
     /// A piece of agent speech as it streams from the LLM.
     TextDelta {
         /// The new text.
         content: String,
+        /// Said inside a sensitive activity.
+        sensitive: bool,
     },
     /// The LLM called a tool.
     FunctionCall {
@@ -69,6 +78,8 @@ pub enum SessionEvent {
         name: String,
         /// JSON arguments as produced by the LLM.
         arguments: String,
+        /// Called inside a sensitive activity.
+        sensitive: bool,
     },
     /// A tool call's output.
     FunctionCallOutput {
@@ -80,6 +91,8 @@ pub enum SessionEvent {
         output: String,
         /// Whether the tool failed.
         is_error: bool,
+        /// Produced inside a sensitive activity.
+        sensitive: bool,
     },
     /// Control moved to another agent or task.
     AgentHandoff {
@@ -94,6 +107,8 @@ pub enum SessionEvent {
         name: String,
         /// The result, as JSON.
         output: serde_json::Value,
+        /// The task is sensitive, or ran inside a sensitive activity.
+        sensitive: bool,
     },
     /// Token counts and latency of one LLM request.
     Usage {
@@ -108,6 +123,8 @@ pub enum SessionEvent {
     Dtmf {
         /// The digits.
         digits: String,
+        /// Pressed while a sensitive activity was in control.
+        sensitive: bool,
     },
     /// A turn failed or a limit was hit; the session goes on.
     Error {
@@ -118,24 +135,208 @@ pub enum SessionEvent {
     Closed,
 }
 
+/// What serialising or formatting a sensitive event shows instead of its content.
+pub const REDACTED: &str = "[redacted]";
+
+/// An event as transcripts and `Debug` show it: content replaced by [`REDACTED`] when the event
+/// is sensitive.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Shown<'a> {
+    Message {
+        role: Role,
+        content: &'a str,
+        agent: &'a str,
+        #[serde(skip_serializing_if = "is_false")]
+        sensitive: bool,
+    },
+    TextDelta {
+        content: &'a str,
+        #[serde(skip_serializing_if = "is_false")]
+        sensitive: bool,
+    },
+    FunctionCall {
+        call_id: &'a str,
+        name: &'a str,
+        arguments: &'a str,
+        #[serde(skip_serializing_if = "is_false")]
+        sensitive: bool,
+    },
+    FunctionCallOutput {
+        call_id: &'a str,
+        name: &'a str,
+        output: &'a str,
+        is_error: bool,
+        #[serde(skip_serializing_if = "is_false")]
+        sensitive: bool,
+    },
+    AgentHandoff {
+        old_agent: Option<&'a str>,
+        new_agent: &'a str,
+    },
+    TaskCompleted {
+        name: &'a str,
+        output: &'a serde_json::Value,
+        #[serde(skip_serializing_if = "is_false")]
+        sensitive: bool,
+    },
+    Usage {
+        prompt_tokens: u64,
+        completion_tokens: u64,
+        time_to_first_token_ms: Option<f64>,
+    },
+    Dtmf {
+        digits: &'a str,
+        #[serde(skip_serializing_if = "is_false")]
+        sensitive: bool,
+    },
+    Error {
+        content: &'a str,
+    },
+    Closed,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// [`REDACTED`] as a JSON value, for a sensitive task's result.
+static REDACTED_VALUE: std::sync::LazyLock<serde_json::Value> =
+    std::sync::LazyLock::new(|| serde_json::Value::String(REDACTED.to_string()));
+
 impl SessionEvent {
-    pub(crate) fn from_run_event(ev: &RunEvent, agent: &str) -> Self {
+    fn shown(&self) -> Shown<'_> {
+        fn text(sensitive: bool, s: &str) -> &str {
+            if sensitive {
+                REDACTED
+            } else {
+                s
+            }
+        }
+        match self {
+            SessionEvent::Message {
+                role,
+                content,
+                agent,
+                sensitive,
+            } => Shown::Message {
+                role: *role,
+                content: text(*sensitive, content),
+                agent,
+                sensitive: *sensitive,
+            },
+            SessionEvent::TextDelta { content, sensitive } => Shown::TextDelta {
+                content: text(*sensitive, content),
+                sensitive: *sensitive,
+            },
+            SessionEvent::FunctionCall {
+                call_id,
+                name,
+                arguments,
+                sensitive,
+            } => Shown::FunctionCall {
+                call_id,
+                name,
+                arguments: text(*sensitive, arguments),
+                sensitive: *sensitive,
+            },
+            SessionEvent::FunctionCallOutput {
+                call_id,
+                name,
+                output,
+                is_error,
+                sensitive,
+            } => Shown::FunctionCallOutput {
+                call_id,
+                name,
+                output: text(*sensitive, output),
+                is_error: *is_error,
+                sensitive: *sensitive,
+            },
+            SessionEvent::AgentHandoff {
+                old_agent,
+                new_agent,
+            } => Shown::AgentHandoff {
+                old_agent: old_agent.as_deref(),
+                new_agent,
+            },
+            SessionEvent::TaskCompleted {
+                name,
+                output,
+                sensitive,
+            } => Shown::TaskCompleted {
+                name,
+                output: if *sensitive { &REDACTED_VALUE } else { output },
+                sensitive: *sensitive,
+            },
+            SessionEvent::Usage {
+                prompt_tokens,
+                completion_tokens,
+                time_to_first_token_ms,
+            } => Shown::Usage {
+                prompt_tokens: *prompt_tokens,
+                completion_tokens: *completion_tokens,
+                time_to_first_token_ms: *time_to_first_token_ms,
+            },
+            SessionEvent::Dtmf { digits, sensitive } => Shown::Dtmf {
+                digits: text(*sensitive, digits),
+                sensitive: *sensitive,
+            },
+            SessionEvent::Error { content } => Shown::Error { content },
+            SessionEvent::Closed => Shown::Closed,
+        }
+    }
+
+    /// Whether the event came from inside a sensitive activity (see [`REDACTED`]).
+    pub fn is_sensitive(&self) -> bool {
+        match self {
+            SessionEvent::Message { sensitive, .. }
+            | SessionEvent::TextDelta { sensitive, .. }
+            | SessionEvent::FunctionCall { sensitive, .. }
+            | SessionEvent::FunctionCallOutput { sensitive, .. }
+            | SessionEvent::TaskCompleted { sensitive, .. }
+            | SessionEvent::Dtmf { sensitive, .. } => *sensitive,
+            SessionEvent::AgentHandoff { .. }
+            | SessionEvent::Usage { .. }
+            | SessionEvent::Error { .. }
+            | SessionEvent::Closed => false,
+        }
+    }
+}
+
+impl Serialize for SessionEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.shown().serialize(serializer)
+    }
+}
+
+impl std::fmt::Debug for SessionEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.shown().fmt(f)
+    }
+}
+
+impl SessionEvent {
+    pub(crate) fn from_run_event(ev: &RunEvent, agent: &str, sensitive: bool) -> Self {
         match ev {
             RunEvent::Message(m) => SessionEvent::Message {
                 role: m.role,
                 content: m.content.clone(),
                 agent: agent.to_string(),
+                sensitive,
             },
             RunEvent::FunctionCall(c) => SessionEvent::FunctionCall {
                 call_id: c.call_id.clone(),
                 name: c.name.clone(),
                 arguments: c.arguments.clone(),
+                sensitive,
             },
             RunEvent::FunctionCallOutput(o) => SessionEvent::FunctionCallOutput {
                 call_id: o.call_id.clone(),
                 name: o.name.clone(),
                 output: o.output.clone(),
                 is_error: o.is_error,
+                sensitive,
             },
             RunEvent::AgentHandoff { item, .. } => SessionEvent::AgentHandoff {
                 old_agent: item.old_agent_id.clone(),

@@ -7,7 +7,7 @@ pub mod events;
 pub mod run_result;
 pub(crate) mod runtime;
 
-pub use events::{RunEvent, SessionEvent};
+pub use events::{RunEvent, SessionEvent, REDACTED};
 pub use run_result::RunResult;
 
 use crate::agent::{Agent, BoxedAgent};

@@ -116,6 +116,8 @@ pub(crate) struct ActivityState {
     /// When set, the activity's `on_timer` runs once it has waited this long for input. The wait
     /// restarts whenever a turn runs, so the timeout counts silence, not speech.
     pub(crate) timer: Option<std::time::Duration>,
+    /// The activity, or one that runs it, is sensitive: its events are marked so.
+    pub(crate) sensitive: bool,
 }
 
 impl ActivityState {
@@ -143,6 +145,7 @@ impl ActivityState {
             extra_tools: Vec::new(),
             in_on_enter: false,
             timer: None,
+            sensitive: false,
         }
     }
 
@@ -233,8 +236,8 @@ impl SessionCore {
     }
 
     /// Adds an event to the turn in progress and streams it to subscribers.
-    pub(crate) fn record(&mut self, event: RunEvent, agent: &str) {
-        self.emit_with(|| SessionEvent::from_run_event(&event, agent));
+    pub(crate) fn record(&mut self, event: RunEvent, state: &ActivityState) {
+        self.emit_with(|| SessionEvent::from_run_event(&event, state.id, state.sensitive));
         if let Some(run) = self.run.as_mut() {
             run.result.events.push(event);
         }
@@ -363,6 +366,7 @@ pub(crate) async fn session_main(
             agent.tools(),
             history,
         );
+        state.sensitive = agent.is_sensitive();
         record_handoff(&mut core, &mut state, old_id.take());
         let mut slot: Option<Result<NoResult>> = None;
         run_hook(&mut core, &mut state, &mut *agent, &mut slot, Hook::Enter).await;
@@ -402,7 +406,7 @@ fn record_handoff(core: &mut SessionCore, state: &mut ActivityState, old: Option
             item,
             new_agent_type: state.type_name,
         },
-        state.id,
+        state,
     );
 }
 
@@ -523,6 +527,7 @@ async fn activity_loop<R: Send + 'static>(
                     role: Role::User,
                     content: msg.content,
                     agent: state.id.to_string(),
+                    sensitive: state.sensitive,
                 });
                 reply_loop(core, state, act, slot, None, is_root).await
             }
@@ -542,6 +547,7 @@ async fn activity_loop<R: Send + 'static>(
                 core.begin_run(Some(reply));
                 core.emit(SessionEvent::Dtmf {
                     digits: digits.clone(),
+                    sensitive: state.sensitive,
                 });
                 run_hook(core, state, act, slot, Hook::Dtmf(&digits)).await;
                 None
@@ -558,10 +564,11 @@ async fn activity_loop<R: Send + 'static>(
 pub(crate) fn say(core: &mut SessionCore, state: &mut ActivityState, text: String) {
     core.emit_with(|| SessionEvent::TextDelta {
         content: text.clone(),
+        sensitive: state.sensitive,
     });
     let msg = ChatMessage::new(Role::Assistant, text);
     state.chat_ctx.push(msg.clone());
-    core.record(RunEvent::Message(msg), state.id);
+    core.record(RunEvent::Message(msg), state);
 }
 
 fn build_request(
@@ -626,7 +633,10 @@ async fn stream_reply(
             Ok(ChatChunk::Text(delta)) => {
                 if !delta.is_empty() {
                     text.push_str(&delta);
-                    core.emit_with(|| SessionEvent::TextDelta { content: delta });
+                    core.emit_with(|| SessionEvent::TextDelta {
+                        content: delta,
+                        sensitive: state.sensitive,
+                    });
                 }
             }
             Ok(ChatChunk::ToolCall(call)) => calls.push(call),
@@ -654,7 +664,7 @@ async fn stream_reply(
         let mut msg = ChatMessage::new(Role::Assistant, text);
         msg.interrupted = failure.is_some() || cut;
         state.chat_ctx.push(msg.clone());
-        core.record(RunEvent::Message(msg), state.id);
+        core.record(RunEvent::Message(msg), state);
     }
     match failure {
         Some(e) => Err(e.into()),
@@ -729,7 +739,7 @@ async fn reply_loop<R: Send + 'static>(
             .collect();
         for call in &calls {
             state.chat_ctx.push(call.clone());
-            core.record(RunEvent::FunctionCall(call.clone()), state.id);
+            core.record(RunEvent::FunctionCall(call.clone()), state);
         }
         for call in calls {
             let output = if slot.is_some() || handoff.is_some() {
@@ -759,7 +769,7 @@ async fn reply_loop<R: Send + 'static>(
             wants_reply |= reply;
             let out = FunctionCallOutput::new(&call, text, is_error);
             state.chat_ctx.push(out.clone());
-            core.record(RunEvent::FunctionCallOutput(out), state.id);
+            core.record(RunEvent::FunctionCallOutput(out), state);
         }
         if slot.is_some() || handoff.is_some() || !wants_reply || core.closing {
             return handoff;
@@ -930,15 +940,19 @@ pub(crate) async fn run_task_inline<T: AgentTask>(
         history,
     );
     state.extra_tools = extra_tools;
+    state.sensitive = parent.sensitive || task.is_sensitive();
     record_handoff(core, &mut state, Some(parent.id.to_string()));
     let mut slot: Option<Result<T::Result>> = None;
     run_hook(core, &mut state, task, &mut slot, Hook::Enter).await;
     activity_loop(core, &mut state, task, &mut slot, false).await;
     run_hook(core, &mut state, task, &mut slot, Hook::Exit).await;
 
-    let mut merge = CopyOptions::all().exclude_instructions();
-    merge.exclude_function_calls = !preserve_function_calls;
-    parent.chat_ctx.merge(&state.chat_ctx, &merge);
+    // What a sensitive task heard stays with it, unless its parent is sensitive too.
+    if !state.sensitive || parent.sensitive {
+        let mut merge = CopyOptions::all().exclude_instructions();
+        merge.exclude_function_calls = !preserve_function_calls;
+        parent.chat_ctx.merge(&state.chat_ctx, &merge);
+    }
 
     match slot {
         Some(Ok(value)) => {
@@ -946,6 +960,7 @@ pub(crate) async fn run_task_inline<T: AgentTask>(
             core.emit(SessionEvent::TaskCompleted {
                 name: T::ID.to_string(),
                 output: json,
+                sensitive: state.sensitive,
             });
             core.record_final_output(T::ID, Box::new(value.clone()));
             Ok(value)
