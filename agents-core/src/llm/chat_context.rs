@@ -309,8 +309,8 @@ impl CopyOptions {
 ///
 /// Items are never changed in place, and a conversation mostly grows at its end, so a provider
 /// may keep its encoding of the leading items with the context: the next request, which resends
-/// them, copies those bytes and encodes only what was added since. That costs memory about the
-/// size of the history's JSON, per context that has sent a request.
+/// them, copies those bytes and encodes only what was added since. That costs memory: a context
+/// that has sent a request keeps that request's body (the kept bytes are a slice of it).
 #[derive(Clone, Default)]
 pub struct ChatContext {
     items: Arc<Items>,

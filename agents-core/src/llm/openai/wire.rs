@@ -82,96 +82,24 @@ impl Open {
     }
 }
 
-/// The `messages` array being written: its bytes, the message still open (function calls that
-/// follow an assistant text join its message as `tool_calls`), and how many were started.
-struct Writer {
-    body: Vec<u8>,
-    open: Open,
-    count: usize,
-}
-
-impl Writer {
-    fn string(&mut self, s: &str) {
-        // Writing a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut self.body, s);
-    }
-
-    fn start_message(&mut self) {
-        self.body.extend_from_slice(self.open.closing());
-        if self.count > 0 {
-            self.body.push(b',');
-        }
-        self.count += 1;
-    }
-
-    /// Appends one item the [`Plan`] keeps.
-    fn item(&mut self, item: &ChatItem) {
-        match item {
-            ChatItem::Message(m) => {
-                self.start_message();
-                let role = wire_role(m.role);
-                self.body.extend_from_slice(b"{\"role\":\"");
-                self.body.extend_from_slice(role.as_bytes());
-                self.body.extend_from_slice(b"\",\"content\":");
-                self.string(&m.content);
-                self.open = if role == "assistant" {
-                    Open::Assistant
-                } else {
-                    Open::Plain
-                };
-            }
-            ChatItem::FunctionCall(c) => {
-                match self.open {
-                    Open::Assistant => self.body.extend_from_slice(b",\"tool_calls\":["),
-                    Open::AssistantCalls => self.body.push(b','),
-                    Open::Nothing | Open::Plain => {
-                        self.start_message();
-                        self.body
-                            .extend_from_slice(b"{\"role\":\"assistant\",\"tool_calls\":[");
-                    }
-                }
-                self.body.extend_from_slice(b"{\"id\":");
-                self.string(&c.call_id);
-                self.body
-                    .extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
-                self.string(&c.name);
-                self.body.extend_from_slice(b",\"arguments\":");
-                self.string(&c.arguments);
-                self.body.extend_from_slice(b"}}");
-                self.open = Open::AssistantCalls;
-            }
-            ChatItem::FunctionCallOutput(o) => {
-                self.start_message();
-                self.body
-                    .extend_from_slice(b"{\"role\":\"tool\",\"content\":");
-                self.string(&o.output);
-                self.body.extend_from_slice(b",\"tool_call_id\":");
-                self.string(&o.call_id);
-                self.body.push(b'}');
-                self.open = Open::Nothing;
-            }
-            ChatItem::AgentHandoff(_) => {}
-        }
-    }
-}
-
-/// The encoding of a context's leading items, kept with the context for the next request: their
-/// part of the `messages` array and the writer's state after them.
-struct KeptMessages {
-    bytes: Bytes,
-    open: Open,
-    count: usize,
-}
-
 /// How to write the items from some index on.
 struct Plan {
-    /// Indices to leave out, ascending.
-    left_out: Vec<usize>,
+    /// First index planned.
+    start: usize,
+    /// For each item from `start`: a call's output index, an output's call index; `None` for a
+    /// call or output left out, and for other items.
+    partner: Vec<Option<usize>>,
     /// The items before this index can be kept for the next request: none of them is a call
     /// still waiting for its output, so later items cannot change how they are written.
     cut: usize,
     /// Rough size of the encoding, to allocate once.
     estimate: usize,
+}
+
+impl Plan {
+    fn partner(&self, index: usize) -> Option<usize> {
+        self.partner[index - self.start]
+    }
 }
 
 /// Plans `items[start..]` (no call before `start` waits for an output). Each function output
@@ -183,7 +111,8 @@ struct Plan {
 /// a long history costs one pass and no hashing.
 fn plan(items: &[ChatItem], start: usize) -> Plan {
     let mut plan = Plan {
-        left_out: Vec::new(),
+        start,
+        partner: vec![None; items.len() - start],
         cut: start,
         estimate: 0,
     };
@@ -199,11 +128,12 @@ fn plan(items: &[ChatItem], start: usize) -> Plan {
                 ChatItem::FunctionCallOutput(o) => {
                     match waiting.iter().position(|(id, _)| *id == o.call_id) {
                         Some(at) => {
-                            waiting.remove(at);
+                            let (_, call) = waiting.remove(at);
+                            plan.partner[call - start] = Some(index);
+                            plan.partner[index - start] = Some(call);
                         }
                         None => {
                             tracing::debug!(call_id = %o.call_id, tool = %o.name, "leaving out a function output without an earlier call");
-                            plan.left_out.push(index);
                         }
                     }
                     o.call_id.len() + o.output.len()
@@ -214,33 +144,182 @@ fn plan(items: &[ChatItem], start: usize) -> Plan {
             plan.cut = index + 1;
         }
     }
-    for &(call_id, index) in &waiting {
+    for (call_id, _) in waiting {
         tracing::debug!(%call_id, "leaving out a function call that has no output");
-        plan.left_out.push(index);
     }
-    plan.left_out.sort_unstable();
     plan
 }
 
-/// The request body: `head` (the encoded [`RequestHead`] object) with the context's `messages`
-/// array added as its last field; also returns the number of messages.
+/// The `messages` array being written.
 ///
-/// Consecutive function calls become one assistant message (joining a directly preceding
-/// assistant text message); handoffs, and the calls and outputs [`plan`] pairs with nothing,
-/// are left out. The encoding of the leading items is kept with the context, so a history
-/// resent every turn is copied, and only the items added since the last request are encoded.
+/// Consecutive function calls form one assistant `tool_calls` message, followed directly by the
+/// outputs of its calls, as the API requires. The message is written once the last of those
+/// outputs arrives, so whatever was said between the calls and their outputs (a task the tool
+/// ran, speech from the tool) comes before it, and the conversation reads on from the outputs.
+/// When nothing came in between, the calls join the assistant text they followed.
+struct Writer<'a> {
+    items: &'a [ChatItem],
+    plan: &'a Plan,
+    body: Vec<u8>,
+    open: Open,
+    /// Messages started.
+    count: usize,
+    /// Groups of calls waiting for outputs, oldest first.
+    groups: Vec<CallGroup>,
+    /// The last item written or grouped was a call: the next call joins its group.
+    after_call: bool,
+}
+
+/// Consecutive calls, written as one message when all their outputs have arrived.
+struct CallGroup {
+    calls: Vec<usize>,
+    outputs_left: usize,
+    /// The assistant text message open when the group began (by message number): the calls
+    /// join it if it is still the last message when they are written.
+    joins: Option<usize>,
+}
+
+impl Writer<'_> {
+    fn string(&mut self, s: &str) {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.body, s);
+    }
+
+    fn begin(&mut self) {
+        self.body.extend_from_slice(self.open.closing());
+        self.open = Open::Nothing;
+        if self.count > 0 {
+            self.body.push(b',');
+        }
+        self.count += 1;
+    }
+
+    /// Writes the item at `index` (or holds it in a group of calls).
+    fn item(&mut self, index: usize) {
+        let items = self.items;
+        match &items[index] {
+            ChatItem::Message(m) => {
+                self.begin();
+                let role = wire_role(m.role);
+                self.body.extend_from_slice(b"{\"role\":\"");
+                self.body.extend_from_slice(role.as_bytes());
+                self.body.extend_from_slice(b"\",\"content\":");
+                self.string(&m.content);
+                self.open = if role == "assistant" {
+                    Open::Assistant
+                } else {
+                    Open::Plain
+                };
+                self.after_call = false;
+            }
+            ChatItem::FunctionCall(_) => {
+                if self.plan.partner(index).is_none() {
+                    return;
+                }
+                match self.groups.last_mut() {
+                    Some(group) if self.after_call => {
+                        group.calls.push(index);
+                        group.outputs_left += 1;
+                    }
+                    _ => self.groups.push(CallGroup {
+                        calls: vec![index],
+                        outputs_left: 1,
+                        joins: (self.open == Open::Assistant).then_some(self.count),
+                    }),
+                }
+                self.after_call = true;
+            }
+            ChatItem::FunctionCallOutput(_) => {
+                let Some(call) = self.plan.partner(index) else {
+                    return;
+                };
+                self.after_call = false;
+                let Some(at) = self.groups.iter().position(|g| g.calls.contains(&call)) else {
+                    return;
+                };
+                self.groups[at].outputs_left -= 1;
+                if self.groups[at].outputs_left == 0 {
+                    let group = self.groups.remove(at);
+                    self.write_group(&group);
+                }
+            }
+            ChatItem::AgentHandoff(_) => {}
+        }
+    }
+
+    /// Writes a complete group: its `tool_calls` message, then each call's output.
+    fn write_group(&mut self, group: &CallGroup) {
+        if self.open == Open::Assistant && group.joins == Some(self.count) {
+            self.body.extend_from_slice(b",\"tool_calls\":[");
+        } else {
+            self.begin();
+            self.body
+                .extend_from_slice(b"{\"role\":\"assistant\",\"tool_calls\":[");
+        }
+        let items = self.items;
+        for (n, &call) in group.calls.iter().enumerate() {
+            let ChatItem::FunctionCall(c) = &items[call] else {
+                continue;
+            };
+            if n > 0 {
+                self.body.push(b',');
+            }
+            self.body.extend_from_slice(b"{\"id\":");
+            self.string(&c.call_id);
+            self.body
+                .extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
+            self.string(&c.name);
+            self.body.extend_from_slice(b",\"arguments\":");
+            self.string(&c.arguments);
+            self.body.extend_from_slice(b"}}");
+        }
+        self.open = Open::AssistantCalls;
+        for &call in &group.calls {
+            let output = self.plan.partner(call).map(|i| &items[i]);
+            if let Some(ChatItem::FunctionCallOutput(o)) = output {
+                self.begin();
+                self.body
+                    .extend_from_slice(b"{\"role\":\"tool\",\"content\":");
+                self.string(&o.output);
+                self.body.extend_from_slice(b",\"tool_call_id\":");
+                self.string(&o.call_id);
+                self.body.push(b'}');
+            }
+        }
+    }
+}
+
+/// The encoding of a context's leading items, kept with the context for the next request: their
+/// part of the `messages` array and the writer's state after them.
+struct KeptMessages {
+    bytes: Bytes,
+    open: Open,
+    count: usize,
+}
+
+/// The request body: `head` (the encoded [`RequestHead`] object) with the context's `messages`
+/// array added as its last field (see [`Writer`] for the mapping; calls and outputs [`plan`]
+/// pairs with nothing and handoffs are left out); also returns the number of messages.
+///
+/// The encoding of the leading items is kept with the context, so a history resent every turn
+/// is copied, and only the items added since the last request are encoded.
 pub(crate) fn encode_body(head: &[u8], ctx: &ChatContext) -> (Bytes, usize) {
     const FIELD: &[u8] = b",\"messages\":[";
     let items = ctx.items();
     let kept = ctx.encoded_prefix::<KeptMessages>();
     let start = kept.as_ref().map_or(0, |(n, _)| *n);
     let plan = plan(items, start);
+    debug_assert!(head.ends_with(b"}"), "the head is a JSON object");
     let head = head.strip_suffix(b"}").unwrap_or(head);
     let kept_len = kept.as_ref().map_or(0, |(_, k)| k.bytes.len());
     let mut w = Writer {
+        items,
+        plan: &plan,
         body: Vec::with_capacity(head.len() + FIELD.len() + kept_len + plan.estimate + 2),
         open: Open::Nothing,
         count: 0,
+        groups: Vec::new(),
+        after_call: false,
     };
     w.body.extend_from_slice(head);
     w.body.extend_from_slice(FIELD);
@@ -250,13 +329,12 @@ pub(crate) fn encode_body(head: &[u8], ctx: &ChatContext) -> (Bytes, usize) {
         w.open = k.open;
         w.count = k.count;
     }
-    let mut left_out = plan.left_out.iter().copied().peekable();
     let mut at_cut = None;
-    for (index, item) in items.iter().enumerate().skip(start) {
-        if left_out.next_if_eq(&index).is_none() {
-            w.item(item);
-        }
+    for index in start..items.len() {
+        w.item(index);
         if index + 1 == plan.cut {
+            // No call waits here, so every group is written.
+            debug_assert!(w.groups.is_empty());
             at_cut = Some((w.body.len(), w.open, w.count));
         }
     }
@@ -428,56 +506,92 @@ mod tests {
         messages
     }
 
-    /// The mapping spelled out over `serde_json::Value`, one message at a time: what
-    /// `encode_body`'s cached fragments must add up to.
-    fn expected_messages(ctx: &ChatContext) -> Value {
+    /// The same context encoded from scratch, with nothing kept.
+    fn fresh_messages(ctx: &ChatContext) -> Value {
+        encoded_messages(&ChatContext::from_items(ctx.items().to_vec()))
+    }
+
+    /// Checks `messages` against what the API accepts and against `ctx`:
+    /// - each `tool_calls` message is followed directly by one tool message per call, in order,
+    ///   and tool messages appear nowhere else;
+    /// - the text messages are the context's messages, in order, with their wire roles;
+    /// - the calls are the context's paired calls (each output pairs with the earliest earlier
+    ///   call of its id not yet paired), and each tool message carries its call's output.
+    fn check_wire(ctx: &ChatContext, messages: &Value) {
+        let messages = messages.as_array().expect("an array");
+        let mut i = 0;
+        let mut texts = Vec::new();
+        let mut calls = Vec::new();
+        while i < messages.len() {
+            let m = &messages[i];
+            assert_ne!(
+                m["role"], "tool",
+                "a tool message not right after its call: {messages:?}"
+            );
+            if let Some(content) = m.get("content") {
+                texts.push((m["role"].as_str().unwrap().to_string(), content.clone()));
+            }
+            i += 1;
+            for call in m
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let answer = messages.get(i).unwrap_or(&Value::Null);
+                assert_eq!(
+                    answer["role"], "tool",
+                    "call {call} not answered next: {messages:?}"
+                );
+                assert_eq!(answer["tool_call_id"], call["id"]);
+                calls.push((call.clone(), answer["content"].clone()));
+                i += 1;
+            }
+        }
         let items = ctx.items();
-        // Each output pairs with the earliest earlier call of its id not yet paired.
-        let mut paired = vec![false; items.len()];
+        let expected_texts: Vec<(String, Value)> = ctx
+            .messages()
+            .map(|m| (wire_role(m.role).to_string(), json!(m.content)))
+            .collect();
+        assert_eq!(texts, expected_texts);
+        let mut output_of: Vec<Option<usize>> = vec![None; items.len()];
+        let mut taken = vec![false; items.len()];
         for (j, item) in items.iter().enumerate() {
             if let ChatItem::FunctionCallOutput(o) = item {
                 let call = (0..j).find(|&i| {
-                    !paired[i]
+                    !taken[i]
                         && matches!(&items[i], ChatItem::FunctionCall(c) if c.call_id == o.call_id)
                 });
                 if let Some(i) = call {
-                    paired[i] = true;
-                    paired[j] = true;
+                    taken[i] = true;
+                    output_of[i] = Some(j);
                 }
             }
         }
-        let mut out: Vec<Value> = Vec::new();
-        for (item, &paired) in items.iter().zip(&paired) {
-            match item {
-                ChatItem::Message(m) => {
-                    out.push(json!({"role": wire_role(m.role), "content": m.content}));
+        let expected_calls: Vec<(Value, Value)> = items
+            .iter()
+            .zip(&output_of)
+            .filter_map(|(item, out)| match (item, out) {
+                (ChatItem::FunctionCall(c), Some(j)) => {
+                    let ChatItem::FunctionCallOutput(o) = &items[*j] else {
+                        unreachable!()
+                    };
+                    Some((
+                        json!({"id": c.call_id, "type": "function",
+                               "function": {"name": c.name, "arguments": c.arguments}}),
+                        json!(o.output),
+                    ))
                 }
-                ChatItem::FunctionCall(c) if paired => {
-                    let call = json!({"id": c.call_id, "type": "function",
-                        "function": {"name": c.name, "arguments": c.arguments}});
-                    match out.last_mut() {
-                        Some(last) if last["role"] == "assistant" => {
-                            if let Some(calls) =
-                                last.get_mut("tool_calls").and_then(Value::as_array_mut)
-                            {
-                                calls.push(call);
-                            } else {
-                                last["tool_calls"] = json!([call]);
-                            }
-                        }
-                        _ => out.push(json!({"role": "assistant", "tool_calls": [call]})),
-                    }
-                }
-                ChatItem::FunctionCallOutput(o) if paired => {
-                    out.push(
-                        json!({"role": "tool", "content": o.output, "tool_call_id": o.call_id}),
-                    );
-                }
-                ChatItem::FunctionCall(_) | ChatItem::FunctionCallOutput(_) => {}
-                ChatItem::AgentHandoff(_) => {}
-            }
-        }
-        Value::Array(out)
+                _ => None,
+            })
+            .collect();
+        // A group of calls is sent when its last output arrives, so groups may come in
+        // another order than their calls: compare as multisets.
+        let sorted = |mut v: Vec<(Value, Value)>| {
+            v.sort_by_key(|pair| serde_json::to_string(pair).unwrap());
+            v
+        };
+        assert_eq!(sorted(calls), sorted(expected_calls));
     }
 
     #[test]
@@ -546,7 +660,7 @@ mod tests {
         assert_eq!(kept_items(&ctx), Some(2));
         ctx.push(FunctionCallOutput::new(&call, "done", false));
         ctx.add_message(Role::Assistant, "three");
-        assert_eq!(encoded_messages(&ctx), expected_messages(&ctx));
+        assert_eq!(encoded_messages(&ctx), fresh_messages(&ctx));
         assert_eq!(kept_items(&ctx), Some(5));
         assert_ne!(encoded_messages(&ctx), first);
 
@@ -556,13 +670,13 @@ mod tests {
         other.insert(0, ChatMessage::new(Role::System, "zero"));
         assert_eq!(kept_items(&other), None);
         assert_eq!(kept_items(&ctx), Some(5));
-        assert_eq!(encoded_messages(&other), expected_messages(&other));
+        assert_eq!(encoded_messages(&other), fresh_messages(&other));
         let second = other.items()[2].id().to_string();
         other.remove(&second);
         assert_eq!(kept_items(&other), None);
         other.push(ChatMessage::new(Role::User, "four"));
-        assert_eq!(encoded_messages(&other), expected_messages(&other));
-        assert_eq!(encoded_messages(&ctx), expected_messages(&ctx));
+        assert_eq!(encoded_messages(&other), fresh_messages(&other));
+        assert_eq!(encoded_messages(&ctx), fresh_messages(&ctx));
         // Removing an item after what is kept leaves it.
         encoded_messages(&other);
         let kept = kept_items(&other);
@@ -572,12 +686,12 @@ mod tests {
         other.push(ChatMessage::new(Role::User, "six"));
         other.remove(&five);
         assert_eq!(kept_items(&other), kept);
-        assert_eq!(encoded_messages(&other), expected_messages(&other));
+        assert_eq!(encoded_messages(&other), fresh_messages(&other));
         // Copies and truncation start afresh, correctly.
         let copied = other.copy(&crate::llm::CopyOptions::default().exclude_instructions());
-        assert_eq!(encoded_messages(&copied), expected_messages(&copied));
+        assert_eq!(encoded_messages(&copied), fresh_messages(&copied));
         other.truncate(1);
-        assert_eq!(encoded_messages(&other), expected_messages(&other));
+        assert_eq!(encoded_messages(&other), fresh_messages(&other));
     }
 
     fn item_strategy() -> impl Strategy<Value = ChatItem> {
@@ -597,21 +711,45 @@ mod tests {
         ]
     }
 
+    /// One change to a context, for the operations property.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(ChatItem),
+        Insert(usize, ChatItem),
+        Remove(usize),
+        Truncate(usize),
+        MergeInto(Vec<ChatItem>),
+        CloneAndPush(ChatItem),
+        Encode,
+    }
+
+    fn op_strategy() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => item_strategy().prop_map(Op::Push),
+            1 => (0..12usize, item_strategy()).prop_map(|(i, item)| Op::Insert(i, item)),
+            1 => (0..12usize).prop_map(Op::Remove),
+            1 => (0..12usize).prop_map(Op::Truncate),
+            1 => proptest::collection::vec(item_strategy(), 0..3).prop_map(Op::MergeInto),
+            1 => item_strategy().prop_map(Op::CloneAndPush),
+            3 => Just(Op::Encode),
+        ]
+    }
+
     proptest! {
-        /// Whatever the history, the body holds the message-by-message mapping, the first time
-        /// and when encoded again from what the first request kept.
+        /// Whatever the history, the body is what the API accepts and says what the history
+        /// says, the first time and when encoded again from what the first request kept.
         #[test]
-        fn encoding_matches_the_mapping(items in proptest::collection::vec(item_strategy(), 0..24)) {
+        fn encoding_matches_the_history(items in proptest::collection::vec(item_strategy(), 0..24)) {
             let ctx = ChatContext::from_items(items);
-            let expected = expected_messages(&ctx);
-            prop_assert_eq!(&encoded_messages(&ctx), &expected);
-            prop_assert_eq!(&encoded_messages(&ctx), &expected);
+            let first = encoded_messages(&ctx);
+            check_wire(&ctx, &first);
+            prop_assert_eq!(&encoded_messages(&ctx), &first);
         }
 
         /// A history encoded turn after turn (each request continuing from what the last one
         /// kept) reads the same as the history encoded in one go.
         #[test]
-        fn growing_history_matches_the_mapping(
+        fn growing_history_encodes_as_a_whole(
             turns in proptest::collection::vec(proptest::collection::vec(item_strategy(), 0..6), 1..8)
         ) {
             let mut ctx = ChatContext::new();
@@ -619,9 +757,102 @@ mod tests {
                 for item in turn {
                     ctx.push(item);
                 }
-                prop_assert_eq!(encoded_messages(&ctx), expected_messages(&ctx));
+                prop_assert_eq!(encoded_messages(&ctx), fresh_messages(&ctx));
             }
         }
+
+        /// Whatever changes a context goes through between requests (and whatever its clones
+        /// do), each request's body equals encoding the context from scratch.
+        #[test]
+        fn kept_encoding_never_goes_stale(ops in proptest::collection::vec(op_strategy(), 0..30)) {
+            let mut ctx = ChatContext::new();
+            let mut clones = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Push(item) => ctx.push(item),
+                    Op::Insert(i, item) => ctx.insert(i, item),
+                    Op::Remove(i) => {
+                        if let Some(id) = ctx.items().get(i).map(|x| x.id().to_string()) {
+                            ctx.remove(&id);
+                        }
+                    }
+                    Op::Truncate(n) => ctx.truncate(n),
+                    Op::MergeInto(items) => {
+                        let mut other = ctx.clone();
+                        for item in items {
+                            other.push(item);
+                        }
+                        encoded_messages(&other);
+                        ctx.merge(&other, &crate::llm::CopyOptions::all());
+                    }
+                    Op::CloneAndPush(item) => {
+                        let mut clone = ctx.clone();
+                        clone.push(item);
+                        encoded_messages(&clone);
+                        clones.push(clone);
+                    }
+                    Op::Encode => {
+                        let messages = encoded_messages(&ctx);
+                        check_wire(&ctx, &messages);
+                    }
+                }
+                prop_assert_eq!(encoded_messages(&ctx), fresh_messages(&ctx));
+                let round_trip: ChatContext =
+                    serde_json::from_str(&serde_json::to_string(&ctx).unwrap()).unwrap();
+                prop_assert_eq!(encoded_messages(&round_trip), fresh_messages(&ctx));
+            }
+            for clone in &clones {
+                prop_assert_eq!(encoded_messages(clone), fresh_messages(clone));
+            }
+        }
+    }
+
+    #[test]
+    fn calls_are_sent_with_their_outputs_after_what_was_said_in_between() {
+        // A tool that speaks, or runs a task, adds items between its call and its output.
+        let mut ctx = ChatContext::new();
+        ctx.add_message(Role::User, "book a table");
+        let call = FunctionCall::new("a", "ask_date", "{}");
+        ctx.push(call.clone());
+        ctx.push(AgentHandoff::new(None, "ask_task"));
+        ctx.add_message(Role::Assistant, "What date?");
+        ctx.add_message(Role::User, "friday");
+        ctx.push(FunctionCallOutput::new(&call, "date=friday", false));
+        let messages = encoded_messages(&ctx);
+        check_wire(&ctx, &messages);
+        assert_eq!(
+            messages,
+            json!([
+                {"role": "user", "content": "book a table"},
+                {"role": "assistant", "content": "What date?"},
+                {"role": "user", "content": "friday"},
+                {"role": "assistant", "tool_calls": [
+                    {"id": "a", "type": "function", "function": {"name": "ask_date", "arguments": "{}"}}]},
+                {"role": "tool", "content": "date=friday", "tool_call_id": "a"},
+            ])
+        );
+        // Two calls after some text, the second answered after more speech: the text stays
+        // where it was, the calls and both answers come after the speech.
+        let mut ctx = ChatContext::new();
+        ctx.add_message(Role::Assistant, "Checking.");
+        let (a, b) = (
+            FunctionCall::new("a", "t", "{}"),
+            FunctionCall::new("b", "t", "{}"),
+        );
+        ctx.push(a.clone());
+        ctx.push(b.clone());
+        ctx.push(FunctionCallOutput::new(&a, "1", false));
+        ctx.add_message(Role::Assistant, "x");
+        ctx.push(FunctionCallOutput::new(&b, "2", false));
+        let messages = encoded_messages(&ctx);
+        check_wire(&ctx, &messages);
+        assert_eq!(
+            messages[0],
+            json!({"role": "assistant", "content": "Checking."})
+        );
+        assert_eq!(messages[1], json!({"role": "assistant", "content": "x"}));
+        assert_eq!(messages[2]["tool_calls"].as_array().map(Vec::len), Some(2));
+        assert_eq!(messages.as_array().unwrap().len(), 5);
     }
 
     #[test]
