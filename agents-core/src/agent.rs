@@ -32,6 +32,10 @@ pub trait ActivityInfo: Send + 'static {
     /// Whether what is said while this activity is in control is kept out of logs: the
     /// `sensitive` flag of `#[agent_task]` / `#[agent]`. See [`Activity::is_sensitive`].
     const SENSITIVE: bool = false;
+    /// Whether the task's tool calls and outputs merge back into its caller's history with the
+    /// rest of its conversation: the `preserve_function_calls` flag of `#[agent_task]`. The
+    /// caller can also ask for it with `.preserve_function_calls()` on `ctx.run_task(..)`.
+    const PRESERVE_FUNCTION_CALLS: bool = false;
 }
 
 /// Behaviour of an agent or task: instructions, tools and hooks.

@@ -20,6 +20,7 @@ struct Args {
     instructions: Option<LitStr>,
     id: Option<LitStr>,
     sensitive: bool,
+    preserve_function_calls: bool,
 }
 
 fn parse_args(kind: Kind, attr: TokenStream, errors: &mut Errors) -> Args {
@@ -28,6 +29,7 @@ fn parse_args(kind: Kind, attr: TokenStream, errors: &mut Errors) -> Args {
         instructions: None,
         id: None,
         sensitive: false,
+        preserve_function_calls: false,
     };
     let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr) {
         Ok(m) => m,
@@ -37,13 +39,27 @@ fn parse_args(kind: Kind, attr: TokenStream, errors: &mut Errors) -> Args {
         }
     };
     for meta in metas {
-        if meta.path().is_ident("sensitive") {
+        let flag = match meta.path().get_ident().map(|i| i.to_string()).as_deref() {
+            Some("sensitive") => Some(("sensitive", &mut args.sensitive)),
+            Some("preserve_function_calls") if kind == Kind::Task => {
+                Some(("preserve_function_calls", &mut args.preserve_function_calls))
+            }
+            Some("preserve_function_calls") => {
+                errors.at(
+                    &meta,
+                    "`preserve_function_calls` is for tasks (`#[agent_task]`): only a task's conversation merges back",
+                );
+                continue;
+            }
+            _ => None,
+        };
+        if let Some((name, slot)) = flag {
             match &meta {
-                Meta::Path(_) if args.sensitive => errors.at(&meta, "`sensitive` is given twice"),
-                Meta::Path(_) => args.sensitive = true,
+                Meta::Path(_) if *slot => errors.at(&meta, format!("`{name}` is given twice")),
+                Meta::Path(_) => *slot = true,
                 _ => errors.at(
                     &meta,
-                    "`sensitive` is a flag: write `sensitive`, without a value",
+                    format!("`{name}` is a flag: write `{name}`, without a value"),
                 ),
             }
             continue;
@@ -79,7 +95,9 @@ fn parse_args(kind: Kind, attr: TokenStream, errors: &mut Errors) -> Args {
             }
             _ => {
                 let known = match kind {
-                    Kind::Task => "`result`, `instructions`, `id` or `sensitive`",
+                    Kind::Task => {
+                        "`result`, `instructions`, `id`, `sensitive` or `preserve_function_calls`"
+                    }
                     Kind::Agent => "`instructions`, `id` or `sensitive`",
                 };
                 errors.at(&nv.path, format!("unknown argument; expected {known}"));
@@ -140,6 +158,7 @@ pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
         .map(|s| s.value())
         .unwrap_or_else(|| docs::full_text(&strukt.attrs));
     let sensitive = args.sensitive;
+    let preserve = args.preserve_function_calls;
     let p = quote!(::agents_core::__private);
     let (result, marker) = match kind {
         Kind::Task => {
@@ -156,6 +175,7 @@ pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
             const ID: &'static str = #id;
             const INSTRUCTIONS: &'static str = #instructions;
             const SENSITIVE: bool = #sensitive;
+            const PRESERVE_FUNCTION_CALLS: bool = #preserve;
         }
 
         impl #impl_g #marker for #name #ty_g #where_g {}

@@ -905,7 +905,7 @@ pub(crate) async fn run_task<T: AgentTask>(run: TaskRun<'_, T>) -> Result<T::Res
         parent,
         &mut task,
         chat_ctx.unwrap_or_default(),
-        preserve_function_calls,
+        preserve_function_calls || T::PRESERVE_FUNCTION_CALLS,
         Vec::new(),
     )
     .await
