@@ -520,6 +520,10 @@ fn run_with(cfg: &Config, placement: Placement) -> Vec<Figure> {
         ("framework200_over_framework1", &framework_p50, "framework p50 of turns 191-200 / of turns 1-10 (server time and same-body HTTP exchange taken out)"),
     ];
     for (metric, p50, how) in ratios {
+        if p50[0] <= 0.0 {
+            // A zero share at turn 1 (possible for `framework` in a short run) has no ratio.
+            continue;
+        }
         out.push(
             Figure::new(BENCH, metric, p50[2] / p50[0], "ratio")
                 .at_most(TARGET_RATIO)

@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::llm::openai::OpenAiLlm;
 use crate::llm::{Llm, Role};
 use crate::session::{AgentSession, RunResult, SessionEvent, REDACTED};
+use crate::testing::ChatCompletionsServer;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,11 @@ pub struct Cli<E: clap::Args = NoArgs> {
     /// Model name for `console` (default: $OPENAI_MODEL or gpt-4o-mini).
     #[arg(long, global = true)]
     pub model: Option<String>,
+    /// In `demo` mode, send the scripted conversation through the real OpenAI-compatible client
+    /// to an in-process server on 127.0.0.1 that checks every request against the Chat
+    /// Completions rules (a broken rule ends the turn with the API's 400).
+    #[arg(long, global = true)]
+    pub over_http: bool,
     /// The binary's own flags.
     #[command(flatten)]
     pub extra: E,
@@ -80,6 +86,20 @@ impl<E: clap::Args> Cli<E> {
     /// environment (and `--model`) in console mode, `demo()` in demo mode.
     pub fn llm<L: Llm>(&self, demo: impl FnOnce() -> L) -> Result<Arc<dyn Llm>> {
         match self.mode {
+            Mode::Demo if self.over_http => {
+                let server = ChatCompletionsServer::spawn(demo()).map_err(|e| {
+                    Error::Usage(format!("could not start the demo's HTTP server: {e}"))
+                })?;
+                let llm = OpenAiLlm::builder()
+                    .base_url(server.base_url())
+                    .api_key("demo")
+                    .model("scripted-demo")
+                    .build()?;
+                Ok(Arc::new(OverHttp {
+                    llm,
+                    _server: server,
+                }))
+            }
             Mode::Demo => Ok(Arc::new(demo())),
             Mode::Console => {
                 let mut builder = OpenAiLlm::builder().from_env();
@@ -89,6 +109,28 @@ impl<E: clap::Args> Cli<E> {
                 Ok(Arc::new(builder.build()?))
             }
         }
+    }
+}
+
+/// The OpenAI-compatible client with the in-process server it talks to (kept alive with it).
+struct OverHttp {
+    llm: OpenAiLlm,
+    _server: ChatCompletionsServer,
+}
+
+impl Llm for OverHttp {
+    fn chat(
+        &self,
+        request: crate::llm::ChatRequest,
+    ) -> futures::future::BoxFuture<
+        '_,
+        std::result::Result<crate::llm::ChatStream, crate::llm::LlmError>,
+    > {
+        self.llm.chat(request)
+    }
+
+    fn label(&self) -> String {
+        self.llm.label()
     }
 }
 
@@ -242,9 +284,14 @@ pub async fn run<E: clap::Args, A: Agent>(
     };
     if matches!(cli.mode, Mode::Demo) {
         let mut out = std::io::stdout().lock();
+        let how = if cli.over_http {
+            "sent over HTTP to a local server (no API key, no network)"
+        } else {
+            "no API key, no network"
+        };
         let _ = writeln!(
             out,
-            "demo mode: the model's replies are scripted (no API key, no network).              Run with `console` to talk to a real model."
+            "demo mode: the model's replies are scripted ({how}). Run with `console` to talk to a real model."
         );
     }
     let mut events = session.subscribe();

@@ -6,9 +6,45 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Runs `bin demo --transcript FILE [extra..]` and returns stdout and the transcript events.
+///
+/// Each demo is played twice: with the scripted model in process, and `--over-http`, where the
+/// same script answers through the real OpenAI-compatible client and an in-process server that
+/// rejects any request the Chat Completions API would reject. Both must hold the same
+/// conversation.
 fn run_demo(bin: &str, exe: &str, extra: &[&str]) -> (String, Vec<Value>) {
-    let path: PathBuf =
-        std::env::temp_dir().join(format!("agents-demo-{bin}-{}.jsonl", std::process::id()));
+    let (stdout, events) = run_demo_once(bin, exe, extra);
+    let mut over_http_args = extra.to_vec();
+    over_http_args.push("--over-http");
+    let (http_stdout, http_events) = run_demo_once(bin, exe, &over_http_args);
+    assert_eq!(
+        conversation(&http_events),
+        conversation(&events),
+        "{bin}: the demo over HTTP differs\nstdout over HTTP:\n{http_stdout}"
+    );
+    (stdout, events)
+}
+
+/// The events that make the conversation (not usage figures), without ids.
+fn conversation(events: &[Value]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e["type"] != "usage")
+        .map(|e| {
+            let mut e = e.clone();
+            if let Some(o) = e.as_object_mut() {
+                o.remove("call_id");
+            }
+            e
+        })
+        .collect()
+}
+
+fn run_demo_once(bin: &str, exe: &str, extra: &[&str]) -> (String, Vec<Value>) {
+    let path: PathBuf = std::env::temp_dir().join(format!(
+        "agents-demo-{bin}-{}-{}.jsonl",
+        std::process::id(),
+        extra.len()
+    ));
     let out = Command::new(exe)
         .arg("demo")
         .arg("--transcript")
@@ -22,6 +58,10 @@ fn run_demo(bin: &str, exe: &str, extra: &[&str]) -> (String, Vec<Value>) {
         "{bin} exited with {:?}\nstdout:\n{stdout}\nstderr:\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !stdout.contains("[error:"),
+        "{bin} {extra:?}: a turn failed:\n{stdout}"
     );
     let text = std::fs::read_to_string(&path).expect("a transcript was written");
     let _ = std::fs::remove_file(&path);

@@ -63,10 +63,12 @@
 //! Open-ended replies are checked by a model with [`judge`] or [`MessageAssert::judge`]; tests
 //! that need a real model can skip themselves with [`skip_without_key`].
 
+mod chat_server;
 mod expect;
 mod judge;
 mod scripted;
 
+pub use chat_server::{check_request, ChatCompletionsServer};
 pub use expect::{
     expect, AgentHandoffAssert, EventAssert, FunctionCallAssert, FunctionCallOutputAssert,
     MessageAssert, RunAssert, RunResultExt,

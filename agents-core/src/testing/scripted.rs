@@ -220,9 +220,10 @@ impl Rule {
     /// Fires when the request ends with reply instructions (the system message the session
     /// appends for `generate_reply(instructions)`) containing `pattern`, ignoring case.
     ///
-    /// The agent's own instructions (the first item) never count, and the rule does not fire on
-    /// the step right after tool outputs, so a rule that calls a tool does not loop; use
-    /// [`Rule::after_tool`] for that step.
+    /// The agent's own instructions (the first item) never count. When tools are offered, the
+    /// rule does not fire on the step right after tool outputs, so a rule that calls a tool does
+    /// not loop; use [`Rule::after_tool`] for that step. A speech-only reply (no tools offered,
+    /// as from a hook) is always fresh.
     pub fn on_instructions(pattern: &str) -> Self {
         Self::new(Trigger::Instructions(pattern.to_lowercase()))
     }
@@ -270,26 +271,29 @@ impl Rule {
         let (body, instructions) = split_request(request);
         match &self.trigger {
             Trigger::User(pattern) => matches!(
-                body.last(),
+                last_sent(body),
                 Some(ChatItem::Message(m)) if m.role == Role::User && contains_ci(&m.content, pattern)
             ),
             Trigger::Instructions(pattern) => {
                 !instructions.is_empty()
-                    && !matches!(body.last(), Some(ChatItem::FunctionCallOutput(_)))
+                    && (request.tools.is_empty()
+                        || !matches!(last_sent(body), Some(ChatItem::FunctionCallOutput(_))))
                     && instructions
                         .iter()
                         .filter_map(ChatItem::as_message)
                         .any(|m| contains_ci(&m.content, pattern))
             }
             Trigger::AfterTool(tool) => {
-                matches!(body.last(), Some(ChatItem::FunctionCallOutput(_)))
+                matches!(last_sent(body), Some(ChatItem::FunctionCallOutput(_)))
                     && body
                         .iter()
                         .rev()
                         .take_while(|i| {
                             matches!(
                                 i,
-                                ChatItem::FunctionCall(_) | ChatItem::FunctionCallOutput(_)
+                                ChatItem::FunctionCall(_)
+                                    | ChatItem::FunctionCallOutput(_)
+                                    | ChatItem::AgentHandoff(_)
                             )
                         })
                         .any(|i| matches!(i, ChatItem::FunctionCallOutput(o) if &o.name == tool))
@@ -602,9 +606,17 @@ fn split_request(request: &ChatRequest) -> (&[ChatItem], &[ChatItem]) {
     items.split_at(start)
 }
 
+/// The last item a provider sends to the model: handoffs are records of the session, not part
+/// of any request on the wire, so the script does not see them either.
+fn last_sent(body: &[ChatItem]) -> Option<&ChatItem> {
+    body.iter()
+        .rev()
+        .find(|i| !matches!(i, ChatItem::AgentHandoff(_)))
+}
+
 fn default_reply(request: &ChatRequest) -> FixedReply {
     let (body, _) = split_request(request);
-    let text = match body.last() {
+    let text = match last_sent(body) {
         Some(ChatItem::FunctionCallOutput(_)) => DEFAULT_AFTER_TOOL,
         _ => DEFAULT_REPLY,
     };
@@ -874,12 +886,19 @@ mod tests {
             text(&llm, Req::new().user("hi").system("greet").build()),
             "Welcome!"
         );
-        // Not on the step after tool outputs.
+        // Not on the step after tool outputs while tools are offered (a reply loop) ...
+        let req = Req::new()
+            .tool_round("lookup", "x")
+            .system("greet the user")
+            .offer("lookup")
+            .build();
+        assert_eq!(text(&llm, req), DEFAULT_AFTER_TOOL);
+        // ... but a speech-only reply (from a hook) is fresh whatever came before.
         let req = Req::new()
             .tool_round("lookup", "x")
             .system("greet the user")
             .build();
-        assert_eq!(text(&llm, req), DEFAULT_AFTER_TOOL);
+        assert_eq!(text(&llm, req), "Welcome!");
     }
 
     #[test]

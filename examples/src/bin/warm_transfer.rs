@@ -74,9 +74,10 @@ fn demo_llm() -> ScriptedLlm {
         .on_user("yes", Reply::call("transfer_to_human", json!({})))
         .after_tool(
             "transfer_to_human",
+            // The model reads the output's text (the wire has no error flag).
             Reply::dynamic(|req| {
                 let failed = req.chat_ctx.items().iter().rev().find_map(|i| match i {
-                    ChatItem::FunctionCallOutput(o) => Some(o.is_error),
+                    ChatItem::FunctionCallOutput(o) => Some(o.output.contains("failed")),
                     _ => None,
                 });
                 if failed == Some(true) {
