@@ -54,11 +54,18 @@ pub trait Activity: ActivityInfo {
     ///
     /// While a sensitive activity is in control, or any task it runs, every session event
     /// carrying conversation content (messages, speech, tool calls and outputs, keypad digits,
-    /// and the task's own `TaskCompleted` result) is marked sensitive: its fields hold the real
-    /// content for code that acts on it (a console, text-to-speech), but serialising it (as
-    /// transcripts do) or formatting it with `{:?}` shows `"[redacted]"`. A sensitive task's
-    /// conversation is not merged into its parent's history, so it is sent to the LLM only
-    /// while the task runs.
+    /// errors, and the task's own `TaskCompleted` result) is marked sensitive: its fields hold
+    /// the real content for code that acts on it (a console, text-to-speech), but serialising
+    /// it (as transcripts do) or formatting it with `{:?}` shows `"[redacted]"`, and the
+    /// session's own logs leave error messages out. Where a sensitive result may travel on, the
+    /// event carrying it is marked too: the output of the tool that ran the task, and the
+    /// `TaskCompleted` of a task (such as a task group) that ran it.
+    ///
+    /// A sensitive task's conversation is not merged into its parent's history, and a sensitive
+    /// agent's history does not follow a handoff to an agent that is not, so it is sent to the
+    /// LLM only while the sensitive activity runs. The typed result reaches code in full, and
+    /// so do a turn's `RunResult` events (they are for tests and the caller's own code); what
+    /// code does with them is up to it (a tool that returns the result hands it to the LLM).
     ///
     /// Defaults to [`ActivityInfo::SENSITIVE`]; define `fn is_sensitive(&self) -> bool` in the
     /// `#[function_tools]` block to decide per instance.

@@ -215,7 +215,8 @@ impl Printer {
                 };
                 let _ = writeln!(out, "  [{name} completed: {output}]");
             }
-            SessionEvent::Error { content } => {
+            SessionEvent::Error { content, sensitive } => {
+                let content = if *sensitive { REDACTED } else { content };
                 let _ = writeln!(out, "  [error: {content}]");
             }
             SessionEvent::Dtmf { digits, sensitive } => {
@@ -334,9 +335,9 @@ pub async fn run<E: clap::Args, A: Agent>(
         match turn {
             Ok(_) => {}
             Err(Error::Closed) => break,
-            Err(e) => printer.print(&SessionEvent::Error {
-                content: e.to_string(),
-            }),
+            // The session reported the failure as an `error` event already, printed and written
+            // to the transcript (redacted when sensitive); the next line is read as usual.
+            Err(_) => {}
         }
     }
     drive(

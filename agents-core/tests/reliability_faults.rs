@@ -641,7 +641,7 @@ async fn a_tool_called_in_a_loop_is_stopped_after_max_tool_steps() {
     );
     let mut limit_event = false;
     while let Ok(ev) = events.try_recv() {
-        if let SessionEvent::Error { content } = ev {
+        if let SessionEvent::Error { content, .. } = ev {
             limit_event |= content.contains("max_tool_steps");
         }
     }

@@ -500,7 +500,7 @@ impl GetDtmfTask {
     async fn on_dtmf(&mut self, ctx: &mut TaskContext<'_, DtmfResult>, digits: &str) -> Result<()> {
         for c in digits.chars() {
             if ctx.is_done() {
-                tracing::debug!(rest = digits, "task done; remaining keys ignored");
+                tracing::debug!(keys = digits.len(), "task done; remaining keys ignored");
                 break;
             }
             let Some(key) = DtmfKey::from_char(c) else {

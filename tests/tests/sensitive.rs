@@ -58,6 +58,63 @@ impl PinTask {
 #[agent]
 struct Cashier;
 
+/// Checks out: the card, then a note, as one group; or the card returned as a tool output.
+#[agent]
+struct Checkout;
+
+/// Ask for a delivery note.
+#[agent_task(result = String)]
+struct NoteTask;
+
+#[function_tools]
+impl NoteTask {
+    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
+        ctx.say("Any delivery note?").await
+    }
+
+    /// Record the note.
+    #[function_tool]
+    async fn record_note(&mut self, ctx: &mut TaskContext<'_, String>, note: String) {
+        ctx.complete(note);
+    }
+}
+
+#[function_tools]
+impl Checkout {
+    /// Run the checkout steps.
+    #[function_tool]
+    async fn checkout(&mut self, ctx: &mut AgentContext<'_>) -> Result<String> {
+        let mut group = TaskGroup::new().summarize_chat_ctx(false);
+        group.add("card", "The card", || CardTask);
+        group.add("note", "A delivery note", || NoteTask);
+        ctx.run_task(group).await?;
+        Ok("checked out".into())
+    }
+
+    /// Take the card and hand its details back to the model (not advisable, but possible).
+    #[function_tool]
+    async fn card_back(&mut self, ctx: &mut AgentContext<'_>) -> Result<String> {
+        ctx.run_task(CardTask).await
+    }
+}
+
+/// Handles account security; hands back to the cashier.
+#[agent(sensitive)]
+struct Security;
+
+#[function_tools]
+impl Security {
+    async fn on_dtmf(&mut self, _ctx: &mut AgentContext<'_>, digits: &str) -> Result<()> {
+        Err(agents_core::Error::Usage(format!("cannot check {digits}")))
+    }
+
+    /// Done with security.
+    #[function_tool]
+    async fn done(&mut self) -> Handoff {
+        Handoff::to(Cashier)
+    }
+}
+
 #[function_tools]
 impl Cashier {
     /// Take the card details.
@@ -81,6 +138,15 @@ fn script() -> ScriptedLlm {
         .on_user(CARD, Reply::call("record_card", json!({"number": CARD})))
         .on_user(PIN, Reply::call("record_pin", json!({"pin": PIN})))
         .after_tool("take_card", Reply::text("Thanks, your card is on file."))
+        .on_user("checkout", Reply::call("checkout", json!({})))
+        .on_user("card back", Reply::call("card_back", json!({})))
+        .on_user(
+            "no note",
+            Reply::call("record_note", json!({"note": "none"})),
+        )
+        .after_tool("checkout", Reply::text("Done."))
+        .after_tool("card_back", Reply::text("Got it."))
+        .on_user("security done", Reply::call("done", json!({})))
         .on_user(
             "plain pin",
             Reply::call("take_pin", json!({"sensitive": false})),
@@ -169,7 +235,8 @@ async fn what_a_sensitive_task_hears_stays_out_of_logs_and_history() {
         completed,
         json!({"type": "task_completed", "name": "card_task", "output": REDACTED, "sensitive": true})
     );
-    // Back with the agent, events are no longer marked.
+    // Back with the agent: the output of the tool that ran the task is marked (it may hold
+    // the result), what the agent says next is not.
     let after: Vec<&SessionEvent> = events
         .iter()
         .skip_while(
@@ -177,8 +244,11 @@ async fn what_a_sensitive_task_hears_stays_out_of_logs_and_history() {
         )
         .skip(1)
         .collect();
-    assert!(!after.is_empty());
-    assert!(after.iter().all(|e| !e.is_sensitive()), "{after:?}");
+    assert!(
+        matches!(after[0], SessionEvent::FunctionCallOutput { name, sensitive: true, .. } if name == "take_card")
+    );
+    assert!(after.len() > 1);
+    assert!(after[1..].iter().all(|e| !e.is_sensitive()), "{after:?}");
 
     // The LLM saw the card while the task ran, and the agent's history never got it.
     let requests = llm.requests();
@@ -214,4 +284,88 @@ async fn sensitivity_can_be_decided_per_instance() {
     let secret = drain(&mut events);
     assert!(secret.iter().any(SessionEvent::is_sensitive));
     assert!(secret.iter().all(|e| !as_logged(e).contains(PIN)));
+}
+
+/// Plays `lines` to `agent` and returns the events; each must log without the card or the PIN.
+async fn play(agent: impl Agent, lines: &[&str]) -> (ScriptedLlm, Vec<SessionEvent>) {
+    let llm = script();
+    let session = AgentSession::new(llm.clone());
+    let mut events = session.subscribe();
+    session.start(agent).await.unwrap();
+    for line in lines {
+        match line.strip_prefix("/dtmf ") {
+            Some(digits) => drop(session.send_dtmf(digits).await),
+            None => drop(session.run(*line).await),
+        }
+    }
+    let events = drain(&mut events);
+    for event in &events {
+        let logged = as_logged(event);
+        assert!(
+            !logged.contains(CARD) && !logged.contains(PIN),
+            "leaked: {logged}"
+        );
+    }
+    (llm, events)
+}
+
+#[tokio::test]
+async fn a_group_holding_a_sensitive_step_completes_redacted() {
+    let (_, events) = play(Checkout, &["checkout please", CARD, PIN, "no note"]).await;
+    let group = events
+        .iter()
+        .find(|e| matches!(e, SessionEvent::TaskCompleted { name, .. } if name == "task_group"))
+        .expect("the group completed");
+    assert!(group.is_sensitive());
+    // The note step, not sensitive itself, is not marked.
+    assert!(events.iter().any(|e| matches!(e,
+        SessionEvent::TaskCompleted { name, sensitive: false, .. } if name == "note_task")));
+}
+
+#[tokio::test]
+async fn a_tool_output_holding_a_sensitive_result_is_marked() {
+    let (_, events) = play(Checkout, &["card back", CARD, PIN]).await;
+    let output = events
+        .iter()
+        .find(|e| matches!(e, SessionEvent::FunctionCallOutput { name, .. } if name == "card_back"))
+        .expect("the tool answered");
+    assert!(output.is_sensitive());
+    assert!(
+        matches!(output, SessionEvent::FunctionCallOutput { output, .. } if output.contains(CARD))
+    );
+}
+
+#[tokio::test]
+async fn errors_and_handoffs_of_a_sensitive_agent_keep_its_secrets() {
+    let (llm, events) = play(
+        Security,
+        &[
+            &format!("/dtmf {PIN}"),
+            PIN,
+            "security done",
+            "plain pin please",
+        ],
+    )
+    .await;
+    assert!(events.iter().any(|e| matches!(
+        e,
+        SessionEvent::Error {
+            sensitive: true,
+            ..
+        }
+    )));
+    // The cashier's requests after the handoff carry nothing the security agent heard.
+    let after: Vec<ChatRequest> = llm
+        .requests()
+        .into_iter()
+        .filter(|r| r.tools.iter().any(|t| t.name == "take_pin"))
+        .collect();
+    assert!(!after.is_empty());
+    for r in &after {
+        assert!(r
+            .chat_ctx
+            .items()
+            .iter()
+            .all(|i| !serde_json::to_string(i).unwrap().contains(PIN)));
+    }
 }

@@ -130,6 +130,8 @@ pub enum SessionEvent {
     Error {
         /// What went wrong.
         content: String,
+        /// Failed inside a sensitive activity (the message may quote what was said).
+        sensitive: bool,
     },
     /// The session ended.
     Closed,
@@ -192,6 +194,8 @@ enum Shown<'a> {
     },
     Error {
         content: &'a str,
+        #[serde(skip_serializing_if = "is_false")]
+        sensitive: bool,
     },
     Closed,
 }
@@ -282,7 +286,10 @@ impl SessionEvent {
                 digits: text(*sensitive, digits),
                 sensitive: *sensitive,
             },
-            SessionEvent::Error { content } => Shown::Error { content },
+            SessionEvent::Error { content, sensitive } => Shown::Error {
+                content: text(*sensitive, content),
+                sensitive: *sensitive,
+            },
             SessionEvent::Closed => Shown::Closed,
         }
     }
@@ -295,10 +302,10 @@ impl SessionEvent {
             | SessionEvent::FunctionCall { sensitive, .. }
             | SessionEvent::FunctionCallOutput { sensitive, .. }
             | SessionEvent::TaskCompleted { sensitive, .. }
-            | SessionEvent::Dtmf { sensitive, .. } => *sensitive,
+            | SessionEvent::Dtmf { sensitive, .. }
+            | SessionEvent::Error { sensitive, .. } => *sensitive,
             SessionEvent::AgentHandoff { .. }
             | SessionEvent::Usage { .. }
-            | SessionEvent::Error { .. }
             | SessionEvent::Closed => false,
         }
     }

@@ -6,7 +6,9 @@ use std::fmt;
 
 /// Everything that happened in one turn (`session.run(...)`), in order.
 ///
-/// Assert on it with [`RunResult::expect`] (see [`crate::testing`]).
+/// Assert on it with [`RunResult::expect`] (see [`crate::testing`]). Its events hold the real
+/// content even inside a sensitive task (tests assert on it); for logs and transcripts use the
+/// session's events (`subscribe`), which redact it.
 #[derive(Default)]
 pub struct RunResult {
     pub(crate) events: Vec<RunEvent>,

@@ -118,6 +118,9 @@ pub(crate) struct ActivityState {
     pub(crate) timer: Option<std::time::Duration>,
     /// The activity, or one that runs it, is sensitive: its events are marked so.
     pub(crate) sensitive: bool,
+    /// Sensitive tasks this (non-sensitive) activity ran to completion: their results may be
+    /// in what it produces next (a tool output, a task group's result), which is marked too.
+    pub(crate) sensitive_results: u32,
 }
 
 impl ActivityState {
@@ -146,6 +149,7 @@ impl ActivityState {
             in_on_enter: false,
             timer: None,
             sensitive: false,
+            sensitive_results: 0,
         }
     }
 
@@ -237,17 +241,28 @@ impl SessionCore {
 
     /// Adds an event to the turn in progress and streams it to subscribers.
     pub(crate) fn record(&mut self, event: RunEvent, state: &ActivityState) {
-        self.emit_with(|| SessionEvent::from_run_event(&event, state.id, state.sensitive));
+        self.record_as(event, state.id, state.sensitive);
+    }
+
+    /// [`record`](Self::record) with the sensitivity given.
+    fn record_as(&mut self, event: RunEvent, agent: &str, sensitive: bool) {
+        self.emit_with(|| SessionEvent::from_run_event(&event, agent, sensitive));
         if let Some(run) = self.run.as_mut() {
             run.result.events.push(event);
         }
     }
 
-    /// Reports a failure of the turn in progress; the session goes on.
-    pub(crate) fn report_error(&mut self, error: Error) {
-        tracing::warn!(%error, "turn failed");
+    /// Reports a failure of the turn in progress; the session goes on. Inside a sensitive
+    /// activity the message may quote what was said, so it is marked and not logged.
+    pub(crate) fn report_error(&mut self, error: Error, sensitive: bool) {
+        if sensitive {
+            tracing::warn!("turn failed inside a sensitive activity (message withheld)");
+        } else {
+            tracing::warn!(%error, "turn failed");
+        }
         self.emit(SessionEvent::Error {
             content: error.to_string(),
+            sensitive,
         });
         if let Some(run) = self.run.as_mut() {
             run.error.get_or_insert(error);
@@ -375,9 +390,14 @@ pub(crate) async fn session_main(
         match exit {
             LoopExit::Handoff(next) => {
                 old_id = Some(agent.id().to_string());
-                history = state
-                    .chat_ctx
-                    .copy(&CopyOptions::all().exclude_instructions());
+                // What a sensitive agent heard does not follow it to one that is not.
+                history = if state.sensitive && !next.agent.0.is_sensitive() {
+                    ChatContext::new()
+                } else {
+                    state
+                        .chat_ctx
+                        .copy(&CopyOptions::all().exclude_instructions())
+                };
                 agent = next.agent.0;
             }
             LoopExit::Completed | LoopExit::Closed => break,
@@ -461,18 +481,20 @@ async fn run_hook<R: Send + 'static>(
             if hook == Hook::Enter && slot.is_none() && !is_root_slot(slot) {
                 *slot = Some(Err(e.clone()));
             }
-            core.report_error(Error::Usage(format!(
-                "{name} of `{}` failed: {e}",
-                state.id
-            )));
+            core.report_error(
+                Error::Usage(format!("{name} of `{}` failed: {e}", state.id)),
+                state.sensitive,
+            );
         }
         Err(panic) => {
             let msg = panic_message(&panic);
-            tracing::error!(agent = state.id, "{name} panicked: {msg}");
-            core.report_error(Error::Usage(format!(
-                "{name} of `{}` panicked: {msg}",
-                state.id
-            )));
+            if !state.sensitive {
+                tracing::error!(agent = state.id, "{name} panicked: {msg}");
+            }
+            core.report_error(
+                Error::Usage(format!("{name} of `{}` panicked: {msg}", state.id)),
+                state.sensitive,
+            );
         }
     }
 }
@@ -716,7 +738,7 @@ async fn reply_loop<R: Send + 'static>(
         let calls = match stream_reply(core, state, request).await {
             Ok(calls) => calls,
             Err(e) => {
-                core.report_error(e);
+                core.report_error(e, state.sensitive);
                 return None;
             }
         };
@@ -724,9 +746,12 @@ async fn reply_loop<R: Send + 'static>(
             return None;
         }
         if last {
-            core.report_error(Error::Usage(format!(
-                "the LLM kept calling tools after {max_steps} steps; the turn was stopped (raise max_tool_steps if the flow needs more)"
-            )));
+            core.report_error(
+                Error::Usage(format!(
+                    "the LLM kept calling tools after {max_steps} steps; the turn was stopped (raise max_tool_steps if the flow needs more)"
+                )),
+                false,
+            );
             return None;
         }
         let mut wants_reply = false;
@@ -742,6 +767,7 @@ async fn reply_loop<R: Send + 'static>(
             core.record(RunEvent::FunctionCall(call.clone()), state);
         }
         for call in calls {
+            let sensitive_before = state.sensitive_results;
             let output = if slot.is_some() || handoff.is_some() {
                 ToolOutput::Error("Not run: control has already moved on.".into())
             } else {
@@ -769,7 +795,9 @@ async fn reply_loop<R: Send + 'static>(
             wants_reply |= reply;
             let out = FunctionCallOutput::new(&call, text, is_error);
             state.chat_ctx.push(out.clone());
-            core.record(RunEvent::FunctionCallOutput(out), state);
+            // A tool that ran a sensitive task may return its result.
+            let sensitive = state.sensitive || state.sensitive_results > sensitive_before;
+            core.record_as(RunEvent::FunctionCallOutput(out), state.id, sensitive);
         }
         if slot.is_some() || handoff.is_some() || !wants_reply || core.closing {
             return handoff;
@@ -947,6 +975,9 @@ pub(crate) async fn run_task_inline<T: AgentTask>(
     activity_loop(core, &mut state, task, &mut slot, false).await;
     run_hook(core, &mut state, task, &mut slot, Hook::Exit).await;
 
+    if state.sensitive && !parent.sensitive {
+        parent.sensitive_results += 1;
+    }
     // What a sensitive task heard stays with it, unless its parent is sensitive too.
     if !state.sensitive || parent.sensitive {
         let mut merge = CopyOptions::all().exclude_instructions();
@@ -960,7 +991,7 @@ pub(crate) async fn run_task_inline<T: AgentTask>(
             core.emit(SessionEvent::TaskCompleted {
                 name: T::ID.to_string(),
                 output: json,
-                sensitive: state.sensitive,
+                sensitive: state.sensitive || state.sensitive_results > 0,
             });
             core.record_final_output(T::ID, Box::new(value.clone()));
             Ok(value)
