@@ -298,3 +298,42 @@ fn warm_transfer() {
         );
     }
 }
+
+#[test]
+fn payment_keeps_the_card_out_of_the_transcript() {
+    let (stdout, events) = run_demo("payment", env!("CARGO_BIN_EXE_payment"), &[]);
+    for event in &events {
+        let line = event.to_string();
+        for secret in [
+            "4242 4242",
+            "4242424242424242",
+            "The code is 123",
+            "Jane Doe",
+            "12/39",
+        ] {
+            assert!(!line.contains(secret), "{secret} in the transcript: {line}");
+        }
+    }
+    assert_eq!(
+        completed(&events, "get_credit_card_task"),
+        [&Value::String("[redacted]".into())]
+    );
+    let last = events
+        .iter()
+        .rev()
+        .find(|e| e["type"] == "message")
+        .unwrap();
+    assert_eq!(last["role"], "assistant");
+    assert!(
+        last["content"]
+            .as_str()
+            .unwrap()
+            .contains("Visa ending in 4242"),
+        "{last}"
+    );
+    // The console shows the agent's speech in full.
+    assert!(
+        stdout.contains("agent: Sure. What's the card number?"),
+        "{stdout}"
+    );
+}
