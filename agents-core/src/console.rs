@@ -90,10 +90,13 @@ impl<E: clap::Args> Cli<E> {
                 let server = ChatCompletionsServer::spawn(demo()).map_err(|e| {
                     Error::Usage(format!("could not start the demo's HTTP server: {e}"))
                 })?;
+                // No retries: a retry would play the script's next reply, which the model in
+                // process never does.
                 let llm = OpenAiLlm::builder()
                     .base_url(server.base_url())
                     .api_key("demo")
                     .model("scripted-demo")
+                    .max_retries(0)
                     .build()?;
                 Ok(Arc::new(OverHttp {
                     llm,

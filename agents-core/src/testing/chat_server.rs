@@ -67,6 +67,8 @@ impl ChatCompletionsServer {
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                     continue;
                 };
                 let llm = llm.clone();
@@ -128,46 +130,82 @@ async fn handle(
         Ok(s) => s,
         Err(e) => return error_response(500, &e.to_string()),
     };
-    let mut called = false;
-    let mut index = 0u64;
+    let include_usage = body["stream_options"]["include_usage"] == true;
+    // Shaped like the API's stream: the role first, each tool call as its id and name, then
+    // its arguments in two pieces; the finish reason; usage last, when asked for; `[DONE]`.
     let events = stream
-        .map(move |chunk| {
-            let data = match chunk {
-                Ok(ChatChunk::Text(text)) => json!({"object": "chat.completion.chunk",
-                    "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]}),
-                Ok(ChatChunk::ToolCall(call)) => {
-                    called = true;
-                    index += 1;
-                    json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {
-                        "tool_calls": [{"index": index - 1, "id": call.call_id, "type": "function",
-                            "function": {"name": call.name, "arguments": call.arguments}}]},
-                        "finish_reason": null}]})
+        .map(Some)
+        .chain(futures::stream::once(async { None }))
+        .scan(SseState::default(), move |state, chunk| {
+            let mut out = String::new();
+            if !state.started {
+                state.started = true;
+                push_event(&mut out, json!({"role": "assistant", "content": null}), None);
+            }
+            match chunk {
+                Some(Ok(ChatChunk::Text(text))) => {
+                    push_event(&mut out, json!({"content": text}), None);
                 }
-                Ok(ChatChunk::Usage(u)) => json!({"object": "chat.completion.chunk", "choices": [],
-                    "usage": {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
-                              "total_tokens": u.prompt_tokens + u.completion_tokens}}),
-                Err(e) => json!({"error": {"message": e.to_string()}}),
-            };
-            (format!("data: {data}\n\n"), called)
-        })
-        .chain(futures::stream::once(async { (String::new(), false) }))
-        .scan(false, |any_call, (event, called)| {
-            // The last item closes the reply: a finish reason, then `[DONE]`.
-            let out = if event.is_empty() {
-                let reason = if *any_call { "tool_calls" } else { "stop" };
-                let end = json!({"object": "chat.completion.chunk",
-                    "choices": [{"index": 0, "delta": {}, "finish_reason": reason}]});
-                format!("data: {end}\n\ndata: [DONE]\n\n")
-            } else {
-                *any_call |= called;
-                event
-            };
+                Some(Ok(ChatChunk::ToolCall(call))) => {
+                    let index = state.calls;
+                    state.calls += 1;
+                    push_event(
+                        &mut out,
+                        json!({"tool_calls": [{"index": index, "id": call.call_id, "type": "function",
+                            "function": {"name": call.name, "arguments": ""}}]}),
+                        None,
+                    );
+                    let half = call
+                        .arguments
+                        .char_indices()
+                        .map(|(i, _)| i)
+                        .nth(call.arguments.chars().count() / 2)
+                        .unwrap_or(call.arguments.len());
+                    for piece in [&call.arguments[..half], &call.arguments[half..]] {
+                        push_event(
+                            &mut out,
+                            json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}),
+                            None,
+                        );
+                    }
+                }
+                Some(Ok(ChatChunk::Usage(u))) => state.usage = Some(u),
+                Some(Err(e)) => {
+                    out.push_str(&format!("data: {}\n\n", json!({"error": {"message": e.to_string()}})));
+                }
+                None => {
+                    let reason = if state.calls > 0 { "tool_calls" } else { "stop" };
+                    push_event(&mut out, json!({}), Some(reason));
+                    if let (true, Some(u)) = (include_usage, state.usage) {
+                        let usage = json!({"object": "chat.completion.chunk", "choices": [],
+                            "usage": {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+                                      "total_tokens": u.prompt_tokens + u.completion_tokens}});
+                        out.push_str(&format!("data: {usage}\n\n"));
+                    }
+                    out.push_str("data: [DONE]\n\n");
+                }
+            }
             futures::future::ready(Some(Ok::<_, Infallible>(Frame::data(Bytes::from(out)))))
         });
     hyper::Response::builder()
         .header("content-type", "text/event-stream")
         .body(BodyExt::boxed_unsync(StreamBody::new(events)))
         .unwrap_or_else(|_| error_response(500, "could not build the response"))
+}
+
+/// Where the streamed reply is.
+#[derive(Default)]
+struct SseState {
+    started: bool,
+    calls: u64,
+    usage: Option<crate::llm::Usage>,
+}
+
+/// Appends one `chat.completion.chunk` event with this `delta`.
+fn push_event(out: &mut String, delta: Value, finish_reason: Option<&str>) {
+    let chunk = json!({"object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]});
+    out.push_str(&format!("data: {chunk}\n\n"));
 }
 
 /// The Chat Completions API's rules on a request's messages and tools that a client can break:
@@ -277,36 +315,59 @@ pub fn check_request(body: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Strict mode's rules: every object lists all its properties as required and forbids others.
+/// Strict mode's rules: every object schema lists all its properties as required and forbids
+/// others. Walks the schema positions only (a property may well be named `properties`).
 fn check_strict_schema(schema: &Value, at: &str) -> Result<(), String> {
-    match schema {
-        Value::Object(map) => {
-            if map.get("type") == Some(&json!("object")) || map.contains_key("properties") {
-                if map.get("additionalProperties") != Some(&Value::Bool(false)) {
-                    return Err(format!(
-                        "{at}: strict schemas need \"additionalProperties\": false on every object"
-                    ));
-                }
-                let props: Vec<&String> = map
-                    .get("properties")
-                    .and_then(Value::as_object)
-                    .map(|p| p.keys().collect())
-                    .unwrap_or_default();
-                let required: HashSet<&str> = map
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                if let Some(missing) = props.iter().find(|p| !required.contains(p.as_str())) {
-                    return Err(format!("{at}: strict schemas list every property in \"required\"; {missing:?} is not"));
-                }
-            }
-            map.iter()
-                .try_for_each(|(k, v)| check_strict_schema(v, &format!("{at}.{k}")))
+    let Value::Object(map) = schema else {
+        return Ok(());
+    };
+    let object_type = match map.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "object"),
+        _ => false,
+    };
+    if object_type || map.contains_key("properties") {
+        if map.get("additionalProperties") != Some(&Value::Bool(false)) {
+            return Err(format!(
+                "{at}: strict schemas need \"additionalProperties\": false on every object"
+            ));
         }
-        Value::Array(items) => items.iter().try_for_each(|v| check_strict_schema(v, at)),
-        _ => Ok(()),
+        let required: HashSet<&str> = map
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(Value::Object(props)) = map.get("properties") {
+            if let Some(missing) = props.keys().find(|p| !required.contains(p.as_str())) {
+                return Err(format!(
+                    "{at}: strict schemas list every property in \"required\"; {missing:?} is not"
+                ));
+            }
+        }
     }
+    if let Some(Value::Object(props)) = map.get("properties") {
+        for (name, sub) in props {
+            check_strict_schema(sub, &format!("{at}.{name}"))?;
+        }
+    }
+    for key in ["$defs", "definitions"] {
+        if let Some(Value::Object(defs)) = map.get(key) {
+            for (name, sub) in defs {
+                check_strict_schema(sub, &format!("{at}.{key}.{name}"))?;
+            }
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
+        if let Some(Value::Array(subs)) = map.get(key) {
+            for sub in subs {
+                check_strict_schema(sub, &format!("{at}.{key}"))?;
+            }
+        }
+    }
+    if let Some(items) = map.get("items") {
+        check_strict_schema(items, &format!("{at}.items"))?;
+    }
+    Ok(())
 }
 
 /// The request as the inner model sees it: the messages as chat items, the tools and the tool
@@ -453,6 +514,15 @@ mod tests {
             .contains("additionalProperties"));
         tools["tools"][0]["function"]["parameters"]["additionalProperties"] = json!(false);
         assert!(check_request(&tools).unwrap_err().contains("required"));
+        // A property may be named `properties`; nested objects are checked too.
+        tools["tools"][0]["function"]["parameters"] = json!({"type": "object",
+            "properties": {"properties": {"type": "object", "properties": {"y": {"type": "integer"}},
+                                          "required": ["y"], "additionalProperties": false}},
+            "required": ["properties"], "additionalProperties": false});
+        assert_eq!(check_request(&tools), Ok(()));
+        tools["tools"][0]["function"]["parameters"]["properties"]["properties"]["required"] =
+            json!([]);
+        assert!(check_request(&tools).unwrap_err().contains("\"y\" is not"));
         tools["tools"][0]["function"]["name"] = json!("bad name");
         assert!(check_request(&tools).unwrap_err().contains("invalid tool"));
         let mut choice = request(json!([{"role": "user", "content": "hi"}]));

@@ -253,17 +253,26 @@ impl OpenAiLlmBuilder {
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(self.request_timeout)
-            .user_agent(concat!("agents-core/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                LlmError::Config(format!(
-                    "could not create the HTTP client: {}",
-                    describe_reqwest(&e)
-                ))
-            })?;
+            .user_agent(concat!("agents-core/", env!("CARGO_PKG_VERSION")));
+        // A server on this machine is never reached through a proxy (reqwest would send even
+        // 127.0.0.1 through HTTP_PROXY / ALL_PROXY).
+        let host = endpoint.host_str().unwrap_or_default();
+        let loopback = match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+            Ok(ip) => ip.is_loopback(),
+            Err(_) => host.eq_ignore_ascii_case("localhost"),
+        };
+        if loopback {
+            client = client.no_proxy();
+        }
+        let client = client.build().map_err(|e| {
+            LlmError::Config(format!(
+                "could not create the HTTP client: {}",
+                describe_reqwest(&e)
+            ))
+        })?;
         Ok(OpenAiLlm {
             client,
             endpoint,
