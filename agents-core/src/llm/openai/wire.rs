@@ -153,10 +153,12 @@ fn plan(items: &[ChatItem], start: usize) -> Plan {
 /// The `messages` array being written.
 ///
 /// Consecutive function calls form one assistant `tool_calls` message, followed directly by the
-/// outputs of its calls, as the API requires. The message is written once the last of those
-/// outputs arrives, so whatever was said between the calls and their outputs (a task the tool
-/// ran, speech from the tool) comes before it, and the conversation reads on from the outputs.
-/// When nothing came in between, the calls join the assistant text they followed.
+/// outputs of its calls, as the API requires. A call is written once its output has arrived and
+/// the next message starts (or the group is complete), so whatever was said between a call
+/// and its output (a task the tool ran, speech from the tool) comes before it, and the
+/// conversation reads on from the output; calls already answered when such talk starts are
+/// written before it. When nothing came in between, the calls join the assistant text they
+/// followed.
 struct Writer<'a> {
     items: &'a [ChatItem],
     plan: &'a Plan,
@@ -173,6 +175,8 @@ struct Writer<'a> {
 /// Consecutive calls, written as one message when all their outputs have arrived.
 struct CallGroup {
     calls: Vec<usize>,
+    /// Whether each call's output has arrived.
+    answered: Vec<bool>,
     outputs_left: usize,
     /// The assistant text message open when the group began (by message number): the calls
     /// join it if it is still the last message when they are written.
@@ -199,6 +203,7 @@ impl Writer<'_> {
         let items = self.items;
         match &items[index] {
             ChatItem::Message(m) => {
+                self.write_answered();
                 self.begin();
                 let role = wire_role(m.role);
                 self.body.extend_from_slice(b"{\"role\":\"");
@@ -219,10 +224,12 @@ impl Writer<'_> {
                 match self.groups.last_mut() {
                     Some(group) if self.after_call => {
                         group.calls.push(index);
+                        group.answered.push(false);
                         group.outputs_left += 1;
                     }
                     _ => self.groups.push(CallGroup {
                         calls: vec![index],
+                        answered: vec![false],
                         outputs_left: 1,
                         joins: (self.open == Open::Assistant).then_some(self.count),
                     }),
@@ -234,17 +241,52 @@ impl Writer<'_> {
                     return;
                 };
                 self.after_call = false;
-                let Some(at) = self.groups.iter().position(|g| g.calls.contains(&call)) else {
+                let found = self.groups.iter().enumerate().find_map(|(g, group)| {
+                    group.calls.iter().position(|&c| c == call).map(|c| (g, c))
+                });
+                let Some((g, c)) = found else {
                     return;
                 };
-                self.groups[at].outputs_left -= 1;
-                if self.groups[at].outputs_left == 0 {
-                    let group = self.groups.remove(at);
+                let group = &mut self.groups[g];
+                group.answered[c] = true;
+                group.outputs_left -= 1;
+                if group.outputs_left == 0 {
+                    let group = self.groups.remove(g);
                     self.write_group(&group);
                 }
             }
             ChatItem::AgentHandoff(_) => {}
         }
+    }
+
+    /// Before a message: the calls whose outputs have arrived are written now, each group's
+    /// answered part as its own `tool_calls` message; the rest wait for their outputs.
+    fn write_answered(&mut self) {
+        if self.groups.is_empty() {
+            return;
+        }
+        let mut groups = std::mem::take(&mut self.groups);
+        for group in &mut groups {
+            if group.outputs_left == group.calls.len() {
+                continue;
+            }
+            let (done, waiting): (Vec<_>, Vec<_>) = group
+                .calls
+                .iter()
+                .zip(&group.answered)
+                .partition(|(_, &answered)| answered);
+            self.write_group(&CallGroup {
+                calls: done.into_iter().map(|(&c, _)| c).collect(),
+                answered: Vec::new(),
+                outputs_left: 0,
+                joins: group.joins,
+            });
+            group.calls = waiting.iter().map(|(&c, _)| c).collect();
+            group.answered = vec![false; group.calls.len()];
+            // The text it could join is no longer the last message.
+            group.joins = None;
+        }
+        self.groups = groups;
     }
 
     /// Writes a complete group: its `tool_calls` message, then each call's output.
@@ -831,8 +873,8 @@ mod tests {
                 {"role": "tool", "content": "date=friday", "tool_call_id": "a"},
             ])
         );
-        // Two calls after some text, the second answered after more speech: the text stays
-        // where it was, the calls and both answers come after the speech.
+        // Two calls after some text, the first answered before more speech, the second after
+        // it: the first is sent (joining the text) before the speech, the second after it.
         let mut ctx = ChatContext::new();
         ctx.add_message(Role::Assistant, "Checking.");
         let (a, b) = (
@@ -846,13 +888,17 @@ mod tests {
         ctx.push(FunctionCallOutput::new(&b, "2", false));
         let messages = encoded_messages(&ctx);
         check_wire(&ctx, &messages);
+        let call = |id: &str| json!({"id": id, "type": "function", "function": {"name": "t", "arguments": "{}"}});
         assert_eq!(
-            messages[0],
-            json!({"role": "assistant", "content": "Checking."})
+            messages,
+            json!([
+                {"role": "assistant", "content": "Checking.", "tool_calls": [call("a")]},
+                {"role": "tool", "content": "1", "tool_call_id": "a"},
+                {"role": "assistant", "content": "x"},
+                {"role": "assistant", "tool_calls": [call("b")]},
+                {"role": "tool", "content": "2", "tool_call_id": "b"},
+            ])
         );
-        assert_eq!(messages[1], json!({"role": "assistant", "content": "x"}));
-        assert_eq!(messages[2]["tool_calls"].as_array().map(Vec::len), Some(2));
-        assert_eq!(messages.as_array().unwrap().len(), 5);
     }
 
     #[test]
