@@ -7,6 +7,10 @@
 //! API answers), turned back into a [`ChatRequest`] for the inner model, and the reply is
 //! streamed back as server-sent events. `demo --over-http` in console mode does this.
 //!
+//! The inner model sees the request as it was sent, as a real model would: item ids,
+//! handoff records, the error flag of tool outputs and empty assistant messages do not travel,
+//! and tool outputs come right after their calls.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use agents_core::llm::openai::OpenAiLlm;
