@@ -27,7 +27,8 @@ use crate::agent::Agent;
 use crate::error::{Error, Result};
 use crate::llm::openai::OpenAiLlm;
 use crate::llm::{Llm, Role};
-use crate::session::{AgentSession, RunResult, SessionEvent, REDACTED};
+use crate::session::events::redacted_if;
+use crate::session::{AgentSession, RunResult, SessionEvent};
 use crate::testing::ChatCompletionsServer;
 use std::io::Write;
 use std::path::PathBuf;
@@ -185,7 +186,7 @@ impl Printer {
                 sensitive,
                 ..
             } => {
-                let arguments = if *sensitive { REDACTED } else { arguments };
+                let arguments = redacted_if(*sensitive, arguments);
                 let _ = writeln!(out, "  [call {name}({arguments})]");
             }
             SessionEvent::FunctionCallOutput {
@@ -195,7 +196,7 @@ impl Printer {
                 sensitive,
                 ..
             } => {
-                let output = if *sensitive { REDACTED } else { output };
+                let output = redacted_if(*sensitive, output);
                 let tag = if *is_error { " error" } else { "" };
                 let _ = writeln!(out, "  [{name}{tag} -> {output}]");
             }
@@ -211,19 +212,16 @@ impl Printer {
                 output,
                 sensitive,
             } => {
-                let output = if *sensitive {
-                    REDACTED.to_string()
-                } else {
-                    output.to_string()
-                };
+                let output = output.to_string();
+                let output = redacted_if(*sensitive, &output);
                 let _ = writeln!(out, "  [{name} completed: {output}]");
             }
             SessionEvent::Error { content, sensitive } => {
-                let content = if *sensitive { REDACTED } else { content };
+                let content = redacted_if(*sensitive, content);
                 let _ = writeln!(out, "  [error: {content}]");
             }
             SessionEvent::Dtmf { digits, sensitive } => {
-                let digits = if *sensitive { REDACTED } else { digits };
+                let digits = redacted_if(*sensitive, digits);
                 let _ = writeln!(out, "  [dtmf {digits}]");
             }
             SessionEvent::Closed => {

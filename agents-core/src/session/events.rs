@@ -204,19 +204,22 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// `text`, or [`REDACTED`] in its place when `sensitive`.
+pub(crate) fn redacted_if(sensitive: bool, text: &str) -> &str {
+    if sensitive {
+        REDACTED
+    } else {
+        text
+    }
+}
+
 /// [`REDACTED`] as a JSON value, for a sensitive task's result.
 static REDACTED_VALUE: std::sync::LazyLock<serde_json::Value> =
     std::sync::LazyLock::new(|| serde_json::Value::String(REDACTED.to_string()));
 
 impl SessionEvent {
     fn shown(&self) -> Shown<'_> {
-        fn text(sensitive: bool, s: &str) -> &str {
-            if sensitive {
-                REDACTED
-            } else {
-                s
-            }
-        }
+        let text = redacted_if;
         match self {
             SessionEvent::Message {
                 role,

@@ -750,7 +750,7 @@ async fn reply_loop<R: Send + 'static>(
                 Error::Usage(format!(
                     "the LLM kept calling tools after {max_steps} steps; the turn was stopped (raise max_tool_steps if the flow needs more)"
                 )),
-                false,
+                state.sensitive,
             );
             return None;
         }

@@ -172,12 +172,12 @@ struct Writer<'a> {
     after_call: bool,
 }
 
-/// Consecutive calls, written as one message when all their outputs have arrived.
+/// Consecutive calls, written as one message when all their outputs have arrived (or their
+/// answered part, when a message arrives first).
 struct CallGroup {
     calls: Vec<usize>,
     /// Whether each call's output has arrived.
     answered: Vec<bool>,
-    outputs_left: usize,
     /// The assistant text message open when the group began (by message number): the calls
     /// join it if it is still the last message when they are written.
     joins: Option<usize>,
@@ -225,12 +225,10 @@ impl Writer<'_> {
                     Some(group) if self.after_call => {
                         group.calls.push(index);
                         group.answered.push(false);
-                        group.outputs_left += 1;
                     }
                     _ => self.groups.push(CallGroup {
                         calls: vec![index],
                         answered: vec![false],
-                        outputs_left: 1,
                         joins: (self.open == Open::Assistant).then_some(self.count),
                     }),
                 }
@@ -249,10 +247,9 @@ impl Writer<'_> {
                 };
                 let group = &mut self.groups[g];
                 group.answered[c] = true;
-                group.outputs_left -= 1;
-                if group.outputs_left == 0 {
+                if group.answered.iter().all(|&a| a) {
                     let group = self.groups.remove(g);
-                    self.write_group(&group);
+                    self.write_group(&group.calls, group.joins);
                 }
             }
             ChatItem::AgentHandoff(_) => {}
@@ -267,7 +264,7 @@ impl Writer<'_> {
         }
         let mut groups = std::mem::take(&mut self.groups);
         for group in &mut groups {
-            if group.outputs_left == group.calls.len() {
+            if !group.answered.contains(&true) {
                 continue;
             }
             let (done, waiting): (Vec<_>, Vec<_>) = group
@@ -275,12 +272,8 @@ impl Writer<'_> {
                 .iter()
                 .zip(&group.answered)
                 .partition(|(_, &answered)| answered);
-            self.write_group(&CallGroup {
-                calls: done.into_iter().map(|(&c, _)| c).collect(),
-                answered: Vec::new(),
-                outputs_left: 0,
-                joins: group.joins,
-            });
+            let done: Vec<usize> = done.into_iter().map(|(&c, _)| c).collect();
+            self.write_group(&done, group.joins);
             group.calls = waiting.iter().map(|(&c, _)| c).collect();
             group.answered = vec![false; group.calls.len()];
             // The text it could join is no longer the last message.
@@ -289,9 +282,10 @@ impl Writer<'_> {
         self.groups = groups;
     }
 
-    /// Writes a complete group: its `tool_calls` message, then each call's output.
-    fn write_group(&mut self, group: &CallGroup) {
-        if self.open == Open::Assistant && group.joins == Some(self.count) {
+    /// Writes `calls` (all answered) as a `tool_calls` message, then each call's output; the
+    /// message joins the assistant text numbered `joins` if that is still the open message.
+    fn write_group(&mut self, calls: &[usize], joins: Option<usize>) {
+        if self.open == Open::Assistant && joins == Some(self.count) {
             self.body.extend_from_slice(b",\"tool_calls\":[");
         } else {
             self.begin();
@@ -299,7 +293,7 @@ impl Writer<'_> {
                 .extend_from_slice(b"{\"role\":\"assistant\",\"tool_calls\":[");
         }
         let items = self.items;
-        for (n, &call) in group.calls.iter().enumerate() {
+        for (n, &call) in calls.iter().enumerate() {
             let ChatItem::FunctionCall(c) = &items[call] else {
                 continue;
             };
@@ -316,7 +310,7 @@ impl Writer<'_> {
             self.body.extend_from_slice(b"}}");
         }
         self.open = Open::AssistantCalls;
-        for &call in &group.calls {
+        for &call in calls {
             let output = self.plan.partner(call).map(|i| &items[i]);
             if let Some(ChatItem::FunctionCallOutput(o)) = output {
                 self.begin();
