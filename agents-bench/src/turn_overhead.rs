@@ -214,7 +214,10 @@ fn scripted(cfg: &Config) -> Vec<Figure> {
         for _ in 0..sessions {
             let llm = ScriptedLlm::new().on_user(
                 "alex",
-                Reply::call(TOOL, serde_json::from_str(TOOL_ARGS).unwrap()),
+                Reply::call(
+                    TOOL,
+                    serde_json::from_str::<serde_json::Value>(TOOL_ARGS).unwrap(),
+                ),
             );
             let session = AgentSession::builder().llm(llm).build().unwrap();
             session.start(IntakeAgent).await.unwrap();

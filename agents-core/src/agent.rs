@@ -1,4 +1,4 @@
-//! Agents and tasks: the traits the macros implement, and the type-erased form the session runs.
+//! Agents and tasks: the traits the macros implement.
 //!
 //! `#[agent]` / `#[agent_task(result = T)]` on a struct implement [`ActivityInfo`] and the marker
 //! ([`Agent`] or [`AgentTask`]); `#[function_tools]` on its `impl` block implements [`Activity`]:
@@ -22,6 +22,10 @@ impl<T: Clone + Serialize + Send + Sync + 'static> TaskResult for T {}
 pub enum NoResult {}
 
 /// Static facts about an agent or task, from the struct-level attribute.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an agent or task",
+    label = "mark the struct with `#[agent_task(result = T)]` or `#[agent]`"
+)]
 pub trait ActivityInfo: Send + 'static {
     /// The type `complete` takes and awaiting the task yields; [`NoResult`] for agents.
     type Result: TaskResult;
@@ -40,9 +44,9 @@ pub trait ActivityInfo: Send + 'static {
 
 /// Behaviour of an agent or task: instructions, tools and hooks.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no tools or hooks: it is not an `Activity`",
-    label = "add `#[function_tools]` to an `impl {Self}` block",
-    note = "an agent or task with no tools still needs `#[function_tools] impl {Self} {{}}`"
+    message = "`{Self}` is not an agent or task: it is not an `Activity`",
+    label = "mark the struct with `#[agent_task(result = T)]` or `#[agent]`",
+    note = "a generic agent or task also needs a `#[function_tools]` block for each concrete type it is used as"
 )]
 pub trait Activity: ActivityInfo {
     /// Instructions for the LLM while this activity is in control.
@@ -140,95 +144,6 @@ pub trait Agent: Activity + ActivityInfo<Result = NoResult> {}
     label = "mark the struct with `#[agent_task(result = T)]`"
 )]
 pub trait AgentTask: Activity {}
-
-/// Object-safe view of an [`Activity`], used by the session loop.
-pub(crate) trait DynActivity<R>: Send {
-    fn id(&self) -> &'static str;
-    fn type_name(&self) -> &'static str;
-    fn instructions(&self) -> String;
-    fn is_sensitive(&self) -> bool;
-    fn tools(&self) -> Vec<Arc<ToolDefinition>>;
-    fn call_tool<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, R>,
-        call: &'a FunctionCall,
-    ) -> BoxFuture<'a, ToolOutput>;
-    fn on_enter<'a>(&'a mut self, ctx: &'a mut Context<'_, R>) -> BoxFuture<'a, Result<()>>;
-    fn on_exit<'a>(&'a mut self, ctx: &'a mut Context<'_, R>) -> BoxFuture<'a, Result<()>>;
-    fn on_dtmf<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, R>,
-        digits: &'a str,
-    ) -> BoxFuture<'a, Result<()>>;
-    fn on_timer<'a>(&'a mut self, ctx: &'a mut Context<'_, R>) -> BoxFuture<'a, Result<()>>;
-}
-
-impl<A: Activity> DynActivity<A::Result> for A {
-    fn id(&self) -> &'static str {
-        A::ID
-    }
-    fn type_name(&self) -> &'static str {
-        std::any::type_name::<A>()
-    }
-    fn instructions(&self) -> String {
-        Activity::instructions(self)
-    }
-    fn is_sensitive(&self) -> bool {
-        Activity::is_sensitive(self)
-    }
-    fn tools(&self) -> Vec<Arc<ToolDefinition>> {
-        Activity::tools(self)
-    }
-    fn call_tool<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, A::Result>,
-        call: &'a FunctionCall,
-    ) -> BoxFuture<'a, ToolOutput> {
-        Activity::call_tool(self, ctx, call)
-    }
-    fn on_enter<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, A::Result>,
-    ) -> BoxFuture<'a, Result<()>> {
-        Activity::on_enter(self, ctx)
-    }
-    fn on_exit<'a>(&'a mut self, ctx: &'a mut Context<'_, A::Result>) -> BoxFuture<'a, Result<()>> {
-        Activity::on_exit(self, ctx)
-    }
-    fn on_dtmf<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, A::Result>,
-        digits: &'a str,
-    ) -> BoxFuture<'a, Result<()>> {
-        Activity::on_dtmf(self, ctx, digits)
-    }
-    fn on_timer<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, A::Result>,
-    ) -> BoxFuture<'a, Result<()>> {
-        Activity::on_timer(self, ctx)
-    }
-}
-
-/// An agent behind a box, as the session holds the current agent.
-pub struct BoxedAgent(pub(crate) Box<dyn DynActivity<NoResult>>);
-
-impl BoxedAgent {
-    /// Boxes `agent`.
-    pub fn new<A: Agent>(agent: A) -> Self {
-        BoxedAgent(Box::new(agent))
-    }
-    /// The agent's id.
-    pub fn id(&self) -> &'static str {
-        self.0.id()
-    }
-}
-
-impl std::fmt::Debug for BoxedAgent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("BoxedAgent").field(&self.0.id()).finish()
-    }
-}
 
 /// `snake_case` of the last path segment of a type name; used for default ids.
 pub fn snake_case_id(type_name: &str) -> String {

@@ -4,66 +4,65 @@
 //! awaited anywhere else does not compile. A task's context is typed by the task's result, so
 //! completing it with a value of another type does not compile either.
 
-use crate::agent::{AgentTask, NoResult};
+use crate::agent::{ActivityInfo, AgentTask, NoResult};
 use crate::error::{Error, Result};
 use crate::llm::{ChatContext, CopyOptions, FunctionCall};
-use crate::session::runtime::{self, ActivityState, SessionCore};
+use crate::session::frame::{ActivityState, Frame, Outcome};
+use crate::session::reply;
+use crate::session::session_core::SessionCore;
+use crate::session::task_runner;
 use futures::future::BoxFuture;
 use std::any::Any;
 use std::future::IntoFuture;
 
 /// What agent and task code can do while it is in control of the session.
 ///
-/// `R` is the result type of the task the code belongs to ([`NoResult`] for plain agents). Use the
-/// aliases [`AgentContext`] and [`TaskContext`].
+/// `R` is the result type of the task the code belongs to ([`NoResult`] for plain agents). Name
+/// it with [`Ctx<'_, Self>`](Ctx), which works in agents and tasks alike.
 pub struct Context<'a, R> {
     pub(crate) core: &'a mut SessionCore,
-    pub(crate) state: &'a mut ActivityState,
-    pub(crate) slot: &'a mut Option<Result<R>>,
+    pub(crate) frame: &'a mut Frame<R>,
     pub(crate) call: Option<&'a FunctionCall>,
-    pub(crate) completed_twice: bool,
 }
 
-/// The context of a plain agent's hooks and tools.
+/// The context of the agent or task `A`, typed by `A`'s result: write `ctx: &mut Ctx<'_, Self>`
+/// in the hooks and tools of agents and tasks alike.
+pub type Ctx<'a, A> = Context<'a, <A as ActivityInfo>::Result>;
+
+/// The context of a plain agent's hooks and tools: the long form of `Ctx<'_, Self>` in an agent.
 pub type AgentContext<'a> = Context<'a, NoResult>;
 
-/// The context of a task's hooks and tools; `R` is the task's result type.
+/// The context of a task's hooks and tools, `R` being the task's result type: the long form
+/// of `Ctx<'_, Self>` in a task.
 pub type TaskContext<'a, R> = Context<'a, R>;
 
 impl<'a, R: Send + 'static> Context<'a, R> {
     pub(crate) fn new(
         core: &'a mut SessionCore,
-        state: &'a mut ActivityState,
-        slot: &'a mut Option<Result<R>>,
+        frame: &'a mut Frame<R>,
         call: Option<&'a FunctionCall>,
     ) -> Self {
-        Context {
-            core,
-            state,
-            slot,
-            call,
-            completed_twice: false,
-        }
+        Context { core, frame, call }
     }
 
     /// The conversation of the agent or task in control, instructions first.
     pub fn chat_ctx(&self) -> &ChatContext {
-        &self.state.chat_ctx
+        &self.frame.state.chat_ctx
     }
 
     /// Mutable access to the conversation, e.g. to add or remove items.
     pub fn chat_ctx_mut(&mut self) -> &mut ChatContext {
-        &mut self.state.chat_ctx
+        &mut self.frame.state.chat_ctx
     }
 
     /// Id of the agent or task in control.
     pub fn agent_id(&self) -> &'static str {
-        self.state.id
+        self.frame.state.id
     }
 
     /// The session's LLM, for work beside the conversation (an evaluation, a classification).
     pub fn llm(&self) -> std::sync::Arc<dyn crate::llm::Llm> {
-        self.core.llm().clone()
+        self.core.llm.clone()
     }
 
     /// How the latest user input arrived (text or a speech transcript).
@@ -86,15 +85,27 @@ impl<'a, R: Send + 'static> Context<'a, R> {
 
     /// Has the LLM say something now, following `instructions`, and waits until it is said.
     ///
-    /// Replies generated from hooks and tool bodies are speech only: the LLM is offered no tools
-    /// for them. The user's answer starts the next turn, where the tools are offered again.
+    /// From a hook (`on_enter`, `on_exit`, `on_dtmf`, `on_timer`) the LLM is offered the
+    /// activity's tools, as in any turn: a task can record at once what the user already said.
+    /// The tools it calls run when the hook returns (the hook holds the activity), and the
+    /// reply goes on from there; so awaiting this never waits for a tool, and cannot deadlock
+    /// on a task a tool awaits. From a tool body the reply is speech only: the LLM's reply to
+    /// the tool's output follows anyway, with the tools offered.
     pub async fn generate_reply(&mut self, instructions: impl Into<String>) -> Result<()> {
-        runtime::speak(self.core, self.state, Some(instructions.into())).await
+        let offer_tools =
+            self.call.is_none() && self.frame.outcome.is_pending() && !self.core.is_stopping();
+        reply::speak(
+            self.core,
+            &mut self.frame.state,
+            Some(instructions.into()),
+            offer_tools,
+        )
+        .await
     }
 
     /// Says `text` as is (no LLM) and adds it to the conversation.
     pub async fn say(&mut self, text: impl Into<String>) -> Result<()> {
-        runtime::say(self.core, self.state, text.into());
+        reply::say(self.core, &mut self.frame.state, text.into());
         Ok(())
     }
 
@@ -103,12 +114,12 @@ impl<'a, R: Send + 'static> Context<'a, R> {
     /// agent answers or the user's input is handled, so it measures silence (e.g. a keypad
     /// inter-digit timeout).
     pub fn set_timer(&mut self, after: std::time::Duration) {
-        self.state.timer = Some(after);
+        self.frame.state.timer = Some(after);
     }
 
     /// Cancels the timer set with [`set_timer`](Self::set_timer).
     pub fn cancel_timer(&mut self) {
-        self.state.timer = None;
+        self.frame.state.timer = None;
     }
 
     /// Asks the session to close once the current turn is done. Safe from any hook or tool,
@@ -125,7 +136,7 @@ impl<'a, R: Send + 'static> Context<'a, R> {
     pub fn run_task<T: AgentTask>(&mut self, task: T) -> TaskRun<'_, T> {
         TaskRun {
             core: self.core,
-            parent: self.state,
+            parent: &mut self.frame.state,
             task,
             chat_ctx: None,
             preserve_function_calls: false,
@@ -139,29 +150,19 @@ impl<R: Send + 'static> Context<'_, R> {
     /// The task stops after the current tool call. Completing again is a mistake: the first
     /// value stands and the tool call is reported to the LLM as failed.
     pub fn complete(&mut self, value: R) {
-        if self.slot.is_some() {
-            self.completed_twice = true;
-            tracing::error!(
-                task = self.state.id,
-                "task completed twice; the first result stands"
-            );
-            return;
-        }
-        *self.slot = Some(Ok(value));
+        let id = self.frame.state.id;
+        self.frame.outcome.settle(Outcome::Done(value), id);
     }
 
     /// Ends the task with an error; the code awaiting the task gets `Err(error)`.
     pub fn fail(&mut self, error: impl Into<Error>) {
-        if self.slot.is_some() {
-            self.completed_twice = true;
-            return;
-        }
-        *self.slot = Some(Err(error.into()));
+        let id = self.frame.state.id;
+        self.frame.outcome.settle(Outcome::Failed(error.into()), id);
     }
 
     /// Whether `complete` or `fail` was called.
     pub fn is_done(&self) -> bool {
-        self.slot.is_some()
+        !self.frame.outcome.is_pending()
     }
 }
 
@@ -201,6 +202,6 @@ impl<'c, T: AgentTask> IntoFuture for TaskRun<'c, T> {
     type IntoFuture = BoxFuture<'c, Result<T::Result>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(runtime::run_task(self))
+        Box::pin(task_runner::run_task(self))
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 #[non_exhaustive]
 pub enum Error {
     /// A tool or hook asked for userdata, but the session was built without any.
-    #[error("no userdata is set on this session, but `{requested}` was requested; pass it with `AgentSession::builder().userdata(...)`")]
+    #[error("no userdata is set on this session, but `{requested}` was requested; pass it with `AgentSession::with_llm(llm).userdata(...)`")]
     UserdataUnset {
         /// Type the code asked for.
         requested: &'static str,
@@ -42,10 +42,6 @@ pub enum Error {
     /// The session was used in a way it does not support; the message says how to fix it.
     #[error("{0}")]
     Usage(String),
-    /// Internal: the LLM asked to go back to earlier tasks of a task group.
-    #[doc(hidden)]
-    #[error("the user asked to return to earlier steps: {0:?}")]
-    Regression(Vec<String>),
 }
 
 impl Error {

@@ -10,6 +10,11 @@
 //!   agent a command-line program.
 //! - [`testing`] has the assertions users write their agent tests with.
 //!
+//! Cargo features, all on by default: `openai` (the OpenAI-compatible provider, with its HTTP
+//! client), `console` (the command-line runner; needs `openai`) and `testing` (scripted LLMs,
+//! assertions, an in-process Chat Completions server). With `default-features = false` the
+//! crate is the runtime alone, for a library that brings its own [`llm::Llm`].
+//!
 //! ```no_run
 //! use agents_core::prelude::*;
 //!
@@ -63,11 +68,13 @@
 extern crate self as agents_core;
 
 pub mod agent;
+#[cfg(feature = "console")]
 pub mod console;
 pub mod context;
 pub mod error;
 pub mod llm;
 pub mod session;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tools;
 pub mod workflows;
@@ -78,7 +85,7 @@ pub use error::{Error, Result};
 /// The names most agent code needs.
 pub mod prelude {
     pub use crate::agent::{Activity, ActivityInfo, Agent, AgentTask, NoResult};
-    pub use crate::context::{AgentContext, Context, TaskContext};
+    pub use crate::context::{AgentContext, Context, Ctx, TaskContext};
     pub use crate::error::{Error, Result};
     pub use crate::llm::{ChatContext, CopyOptions, Llm, Role};
     pub use crate::session::{AgentSession, InputModality, RunEvent, RunResult, SessionEvent};
@@ -86,6 +93,8 @@ pub mod prelude {
     pub use crate::workflows::{TaskCompletedEvent, TaskGroup, TaskGroupResult, TaskKey};
     pub use crate::{agent, agent_task, function_tool, function_tools};
 }
+
+mod macro_support;
 
 /// Paths used by generated code; not part of the public API.
 #[doc(hidden)]
@@ -100,6 +109,8 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
     pub use std::sync::{Arc, LazyLock};
+
+    pub use crate::macro_support::*;
 
     /// Turns a hook's return value (`()` or `Result<()>`) into `Result<()>`.
     pub trait IntoHookResult {

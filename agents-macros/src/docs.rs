@@ -1,23 +1,32 @@
 //! Rustdoc → descriptions: the text of `#[doc]` attributes, the first paragraph, and the
-//! `# Arguments` list.
+//! `# Arguments` list, each entry keeping the span of the doc line it starts on.
 
+use proc_macro2::Span;
+use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Lit, Meta};
 
-/// The doc comment lines, with the single leading space rustdoc adds removed.
-pub fn doc_lines(attrs: &[Attribute]) -> Vec<String> {
+/// One doc line, with the single leading space rustdoc adds removed.
+struct Line {
+    text: String,
+    span: Span,
+}
+
+fn lines(attrs: &[Attribute]) -> Vec<Line> {
     let mut lines = Vec::new();
     for attr in attrs {
         if !attr.path().is_ident("doc") {
             continue;
         }
-        if let Meta::NameValue(nv) = &attr.meta {
-            if let Expr::Lit(lit) = &nv.value {
-                if let Lit::Str(s) = &lit.lit {
-                    for line in s.value().split('\n') {
-                        lines.push(line.strip_prefix(' ').unwrap_or(line).to_string());
-                    }
-                }
-            }
+        let Meta::NameValue(nv) = &attr.meta else {
+            continue;
+        };
+        let Expr::Lit(lit) = &nv.value else { continue };
+        let Lit::Str(s) = &lit.lit else { continue };
+        for line in s.value().split('\n') {
+            lines.push(Line {
+                text: line.strip_prefix(' ').unwrap_or(line).to_string(),
+                span: attr.span(),
+            });
         }
     }
     lines
@@ -25,9 +34,9 @@ pub fn doc_lines(attrs: &[Attribute]) -> Vec<String> {
 
 /// All doc text, trimmed, lines joined with newlines.
 pub fn full_text(attrs: &[Attribute]) -> String {
-    doc_lines(attrs)
+    lines(attrs)
         .iter()
-        .map(|l| l.trim_end())
+        .map(|l| l.text.trim_end())
         .collect::<Vec<_>>()
         .join("\n")
         .trim()
@@ -36,26 +45,34 @@ pub fn full_text(attrs: &[Attribute]) -> String {
 
 /// The first paragraph, lines joined with spaces: the tool description.
 pub fn first_paragraph(attrs: &[Attribute]) -> String {
-    let lines = doc_lines(attrs);
     let mut out = Vec::new();
-    for line in lines.iter().map(|l| l.trim()) {
-        if line.is_empty() || line.starts_with('#') {
+    for line in lines(attrs) {
+        let t = line.text.trim().to_string();
+        if t.is_empty() || t.starts_with('#') {
             if out.is_empty() {
                 continue;
             }
             break;
         }
-        out.push(line);
+        out.push(t);
     }
     out.join(" ")
 }
 
+/// One entry of a `# Arguments` section.
+pub struct ArgDoc {
+    pub name: String,
+    pub text: String,
+    /// The doc line the entry starts on.
+    pub span: Span,
+}
+
 /// Entries of the `# Arguments` section: `* `name` - text` (also `-` bullets and `:` separators).
-pub fn arguments_section(attrs: &[Attribute]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+pub fn arguments_section(attrs: &[Attribute]) -> Vec<ArgDoc> {
+    let mut out: Vec<ArgDoc> = Vec::new();
     let mut inside = false;
-    for line in doc_lines(attrs) {
-        let t = line.trim();
+    for line in lines(attrs) {
+        let t = line.text.trim();
         if t.starts_with('#') {
             inside = t
                 .trim_start_matches('#')
@@ -69,8 +86,8 @@ pub fn arguments_section(attrs: &[Attribute]) -> Vec<(String, String)> {
         let Some(rest) = t.strip_prefix("* ").or_else(|| t.strip_prefix("- ")) else {
             // A continuation line of the previous entry.
             if let Some(last) = out.last_mut() {
-                last.1.push(' ');
-                last.1.push_str(t);
+                last.text.push(' ');
+                last.text.push_str(t);
             }
             continue;
         };
@@ -87,7 +104,11 @@ pub fn arguments_section(attrs: &[Attribute]) -> Vec<(String, String)> {
             .trim_start_matches(['-', ':', '—', '–'])
             .trim()
             .to_string();
-        out.push((name, text));
+        out.push(ArgDoc {
+            name,
+            text,
+            span: line.span,
+        });
     }
     out
 }
@@ -110,8 +131,12 @@ mod tests {
             first_paragraph(&a),
             "Record commute flexibility and method."
         );
+        let args: Vec<(String, String)> = arguments_section(&a)
+            .into_iter()
+            .map(|d| (d.name, d.text))
+            .collect();
         assert_eq!(
-            arguments_section(&a),
+            args,
             vec![
                 (
                     "can_commute".into(),
@@ -120,5 +145,12 @@ mod tests {
                 ("commute_method".into(), "Transportation method".into())
             ]
         );
+    }
+
+    #[test]
+    fn text_outside_the_arguments_section_is_not_an_entry() {
+        let a = attrs("/// Does it.\n///\n/// * `not_an_arg` - a list item\n///\n/// # Errors\n/// * `x` - no");
+        assert!(arguments_section(&a).is_empty());
+        assert_eq!(full_text(&a).lines().next(), Some("Does it."));
     }
 }

@@ -1,10 +1,10 @@
 //! `GetAddressTask`: collects a postal address.
 
-use crate::confirm::{CaptureDeclined, CaptureOptions, Labels, PendingValue};
-use crate::instructions::{self, Spec, Tools};
+use crate::capture::{self, capture_tools, option_builders, Capture, CaptureState};
 use crate::normalize;
 use agents_core::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The address a [`GetAddressTask`] collected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,11 +48,6 @@ impl AddressResult {
     }
 }
 
-const UPDATE: &str = "update_address";
-const CONFIRM: &str = "confirm_address";
-const DECLINE: &str = "decline_address_capture";
-const WHAT: &str = "address";
-
 /// Collects the user's postal address, field by field: street, unit, locality, region, postal
 /// code and country. US ZIP codes and Canadian postal codes are checked for their format; by
 /// default for voice, the address is read back (the postal code digit by digit) before the task
@@ -69,8 +64,7 @@ const WHAT: &str = "address";
 #[agent_task(result = AddressResult)]
 #[derive(Debug, Clone, Default)]
 pub struct GetAddressTask {
-    options: CaptureOptions,
-    pending: PendingValue<AddressResult>,
+    capture: CaptureState<AddressResult>,
 }
 
 impl GetAddressTask {
@@ -79,195 +73,140 @@ impl GetAddressTask {
         Self::default()
     }
 
-    /// Always (`true`) or never (`false`) read the address back for confirmation, instead of
-    /// deciding by the input modality.
-    pub fn require_confirmation(mut self, on: bool) -> Self {
-        self.options.require_confirmation = Some(on);
-        self
-    }
-
-    /// Adds the application's own instructions (e.g. "We only ship within Canada.").
-    pub fn extra_instructions(mut self, text: impl Into<String>) -> Self {
-        self.options.extra_instructions = text.into();
-        self
+    /// The address from the tool's fields, or a tool error saying what is wrong.
+    fn check(
+        &self,
+        street_address: String,
+        unit_number: Option<String>,
+        locality: String,
+        region: Option<String>,
+        postal_code: Option<String>,
+        country: String,
+    ) -> Result<AddressResult, ToolError> {
+        validate_address(
+            &street_address,
+            unit_number.as_deref(),
+            &locality,
+            region.as_deref(),
+            postal_code.as_deref(),
+            &country,
+        )
+        .map_err(|reason| {
+            ToolError::new(format!(
+                "That address cannot be recorded: {reason}. Ask the user for it."
+            ))
+        })
     }
 }
 
-#[function_tools]
-impl GetAddressTask {
-    fn instructions(&self) -> String {
-        instructions::capture(&Spec {
-            what: WHAT,
-            update_tool: UPDATE,
-            decline_tool: DECLINE,
-            spoken_forms: "Postal codes are read digit by digit or letter by letter (\"nine four \
-                one oh seven\", \"S W one A, one A A\"); street numbers may be said in pairs \
-                (\"twenty-one fifteen\" for 2115).",
-            rules: "Collect the street address, any apartment or unit, the city or town, the \
-                state or region where the country has them, the postal code, and the country. If \
-                the user leaves out a part that is needed, ask for it; if they leave out the \
-                country and it is clear from the rest, you may fill it in and read it back. \
-                When you read an address back, read the postal code digit by digit.",
-            extra: &self.options.extra_instructions,
-        })
+impl Capture for GetAddressTask {
+    const WHAT: &'static str = "address";
+    const UPDATE: &'static str = "update_address";
+    const CONFIRM: &'static str = "confirm_address";
+    const DECLINE: &'static str = "decline_address_capture";
+    const SPOKEN_FORMS: &'static str = "Postal codes are read digit by digit or letter by letter \
+        (\"nine four one oh seven\", \"S W one A, one A A\"); street numbers may be said in \
+        pairs (\"twenty-one fifteen\" for 2115).";
+
+    fn rules(&self) -> Cow<'_, str> {
+        Cow::Borrowed(
+            "Collect the street address, any apartment or unit, the city or town, the state or \
+             region where the country has them, the postal code, and the country. If the user \
+             leaves out a part that is needed, ask for it; if they leave out the country and it \
+             is clear from the rest, you may fill it in and read it back. When you read an \
+             address back, read the postal code digit by digit.",
+        )
     }
 
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, AddressResult>) -> Result<()> {
-        ctx.generate_reply("Ask the user to provide their address.")
-            .await
+    fn read_back(&self, address: &AddressResult) -> String {
+        let postal = match &address.postal_code {
+            Some(code) => format!(
+                ", reading the postal code digit by digit: \"{}\"",
+                normalize::one_by_one(code)
+            ),
+            None => String::new(),
+        };
+        capture::read_back::<Self>(
+            &format!("as \"{}\"{postal}", address.formatted()),
+            "the same fields as recorded",
+        )
     }
 
-    /// Record the user's address as soon as you have a plausible reading of it. Call it again
-    /// with each correction.
-    ///
-    /// # Arguments
-    /// * `street_address` - House number and street, e.g. 123 Main Street
-    /// * `unit_number` - Apartment, suite or unit, or null if none
-    /// * `locality` - City, town or village
-    /// * `region` - State, province or region, or null if the country has none
-    /// * `postal_code` - Postal or ZIP code, or null if the country has none
-    /// * `country` - Country name
-    #[function_tool]
-    #[allow(clippy::too_many_arguments)]
-    async fn update_address(
-        &mut self,
-        ctx: &mut TaskContext<'_, AddressResult>,
+    fn recorded(&self, address: &AddressResult) -> String {
+        format!("Recorded the address {}.", address.formatted())
+    }
+
+    fn describe(address: &AddressResult) -> String {
+        address.formatted()
+    }
+
+    /// Letter case is not something the user can confirm by ear.
+    fn same(a: &AddressResult, b: &AddressResult) -> bool {
+        a.same_as(b)
+    }
+}
+
+option_builders!(GetAddressTask, capture.options);
+
+capture_tools! {
+    GetAddressTask => AddressResult;
+    args(
         street_address: String,
         unit_number: Option<String>,
         locality: String,
         region: Option<String>,
         postal_code: Option<String>,
         country: String,
-    ) -> Result<String, ToolError> {
-        let address = validate(
-            street_address,
-            unit_number,
-            locality,
-            region,
-            postal_code,
-            country,
-        )?;
-        if self.options.confirm(ctx.input_modality()) {
-            self.pending.record(address.clone(), ctx.chat_ctx());
-            let postal = match &address.postal_code {
-                Some(code) => format!(
-                    ", reading the postal code digit by digit: \"{}\"",
-                    normalize::one_by_one(code)
-                ),
-                None => String::new(),
-            };
-            return Ok(instructions::read_back(
-                WHAT,
-                &format!("as \"{}\"{postal}", address.formatted()),
-                "the same fields as recorded",
-                &Tools {
-                    update: UPDATE,
-                    confirm: CONFIRM,
-                },
-            ));
-        }
-        let line = address.formatted();
-        ctx.complete(address);
-        Ok(format!("Recorded the address {line}."))
+    ) = check;
+    update {
+        /// Record the user's address as soon as you have a plausible reading of it. Call it again
+        /// with each correction.
+        ///
+        /// # Arguments
+        /// * `street_address` - House number and street, e.g. 123 Main Street
+        /// * `unit_number` - Apartment, suite or unit, or null if none
+        /// * `locality` - City, town or village
+        /// * `region` - State, province or region, or null if the country has none
+        /// * `postal_code` - Postal or ZIP code, or null if the country has none
+        /// * `country` - Country name
+        fn update_address;
     }
-
-    /// Confirm the address after the user has heard it read back and agreed it is right.
-    ///
-    /// # Arguments
-    /// * `street_address` - The confirmed street address
-    /// * `unit_number` - The confirmed unit, or null
-    /// * `locality` - The confirmed city or town
-    /// * `region` - The confirmed region, or null
-    /// * `postal_code` - The confirmed postal code, or null
-    /// * `country` - The confirmed country
-    #[function_tool]
-    #[allow(clippy::too_many_arguments)]
-    async fn confirm_address(
-        &mut self,
-        ctx: &mut TaskContext<'_, AddressResult>,
-        street_address: String,
-        unit_number: Option<String>,
-        locality: String,
-        region: Option<String>,
-        postal_code: Option<String>,
-        country: String,
-    ) -> Result<String, ToolError> {
-        let claimed = validate(
-            street_address,
-            unit_number,
-            locality,
-            region,
-            postal_code,
-            country,
-        )?;
-        let claimed = self.pending.canonical(claimed, AddressResult::same_as);
-        let address = self.pending.confirm(
-            &claimed,
-            ctx.chat_ctx(),
-            &Labels {
-                what: WHAT,
-                update_tool: UPDATE,
-                confirm_tool: CONFIRM,
-            },
-            AddressResult::formatted,
-        )?;
-        ctx.complete(address);
-        Ok("The address is confirmed.".into())
+    confirm {
+        /// Confirm the address after the user has heard it read back and agreed it is right.
+        ///
+        /// # Arguments
+        /// * `street_address` - The confirmed street address
+        /// * `unit_number` - The confirmed unit, or null
+        /// * `locality` - The confirmed city or town
+        /// * `region` - The confirmed region, or null
+        /// * `postal_code` - The confirmed postal code, or null
+        /// * `country` - The confirmed country
+        fn confirm_address;
     }
-
-    /// Call this when the user will not or cannot give their address.
-    ///
-    /// # Arguments
-    /// * `reason` - Why, in a few words
-    #[function_tool]
-    async fn decline_address_capture(
-        &mut self,
-        ctx: &mut TaskContext<'_, AddressResult>,
-        reason: String,
-    ) -> String {
-        ctx.fail(Error::task(CaptureDeclined { what: WHAT, reason }));
-        "Address capture declined.".into()
+    decline {
+        /// Call this when the user will not or cannot give their address.
+        fn decline_address_capture;
     }
 }
 
 /// Words that are not an address part.
 const ADDRESS_PLACEHOLDERS: &[&str] = &["street", "address", "city", "town", "country", "state"];
 
-/// The address from the tool's fields, or a tool error saying what is wrong.
-fn validate(
-    street_address: String,
-    unit_number: Option<String>,
-    locality: String,
-    region: Option<String>,
-    postal_code: Option<String>,
-    country: String,
-) -> Result<AddressResult, ToolError> {
-    check(
-        street_address,
-        unit_number,
-        locality,
-        region,
-        postal_code,
-        country,
-    )
-    .map_err(|reason| {
-        ToolError::new(format!(
-            "That address cannot be recorded: {reason}. Ask the user for it."
-        ))
-    })
-}
-
-fn check(
-    street_address: String,
-    unit_number: Option<String>,
-    locality: String,
-    region: Option<String>,
-    postal_code: Option<String>,
-    country: String,
+/// The address from its fields as the task records it (trimmed; blank or placeholder optional
+/// fields dropped; US ZIP and Canadian postal codes checked and normalised), or why it cannot be
+/// recorded. Pure (no state or I/O); public so applications and property tests can check an
+/// address the same way.
+pub fn validate_address(
+    street_address: &str,
+    unit_number: Option<&str>,
+    locality: &str,
+    region: Option<&str>,
+    postal_code: Option<&str>,
+    country: &str,
 ) -> Result<AddressResult, String> {
-    let street_address = required("street address", &street_address)?;
-    let locality = required("city or town", &locality)?;
-    let country = required("country", &country)?;
+    let street_address = required("street address", street_address)?;
+    let locality = required("city or town", locality)?;
+    let country = required("country", country)?;
     let unit_number = optional(unit_number);
     if let Some(unit) = &unit_number {
         if let Some(c) = unit
@@ -319,7 +258,7 @@ fn required(label: &str, value: &str) -> Result<String, String> {
 }
 
 /// An optional text field: trimmed, and `None` when blank or a placeholder ("n/a").
-fn optional(value: Option<String>) -> Option<String> {
+fn optional(value: Option<&str>) -> Option<String> {
     let v = value?.split_whitespace().collect::<Vec<_>>().join(" ");
     (!normalize::is_placeholder(&v, &[])).then_some(v)
 }
@@ -416,13 +355,13 @@ mod tests {
     use super::*;
 
     fn addr(postal: Option<&str>, country: &str) -> Result<AddressResult, String> {
-        check(
-            " 123  Main Street ".into(),
-            Some("Apt 4B".into()),
-            "Springfield".into(),
-            Some("IL".into()),
-            postal.map(str::to_string),
-            country.into(),
+        validate_address(
+            " 123  Main Street ",
+            Some("Apt 4B"),
+            "Springfield",
+            Some("IL"),
+            postal,
+            country,
         )
     }
 
@@ -462,13 +401,13 @@ mod tests {
                 .as_deref(),
             Some("SW1A 1AA")
         );
-        let minimal = check(
-            "Rose Cottage".into(),
-            Some("".into()),
-            "Little Snoring".into(),
-            Some("n/a".into()),
+        let minimal = validate_address(
+            "Rose Cottage",
+            Some(""),
+            "Little Snoring",
+            Some("n/a"),
             None,
-            "England".into(),
+            "England",
         )
         .unwrap();
         assert_eq!(minimal.unit_number, None);
@@ -492,15 +431,7 @@ mod tests {
             let err = result.unwrap_err();
             assert!(err.contains(reason), "{reason}: {err}");
         }
-        let err = check(
-            "1234".into(),
-            None,
-            "Paris".into(),
-            None,
-            None,
-            "France".into(),
-        )
-        .unwrap_err();
+        let err = validate_address("1234", None, "Paris", None, None, "France").unwrap_err();
         assert!(err.contains("no letters"), "{err}");
     }
 }

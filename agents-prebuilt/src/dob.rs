@@ -1,10 +1,10 @@
 //! `GetDobTask`: collects a date of birth, and optionally the time of birth.
 
-use crate::confirm::{CaptureDeclined, CaptureOptions, Labels, PendingValue};
-use crate::instructions::{self, Spec, Tools};
+use crate::capture::{self, capture_tools, option_builders, Capture, CaptureState};
 use agents_core::prelude::*;
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use serde::{Serialize, Serializer};
+use std::borrow::Cow;
 
 /// The date (and time) a [`GetDobTask`] collected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,11 +23,7 @@ fn hh_mm<S: Serializer>(time: &Option<NaiveTime>, s: S) -> Result<S::Ok, S::Erro
     }
 }
 
-const UPDATE: &str = "update_dob";
 const UPDATE_TIME: &str = "update_time";
-const CONFIRM: &str = "confirm_dob";
-const DECLINE: &str = "decline_dob_capture";
-const WHAT: &str = "date of birth";
 /// Oldest accepted age, in years.
 const MAX_AGE: i32 = 130;
 
@@ -47,10 +43,11 @@ const MAX_AGE: i32 = 130;
 pub struct GetDobTask {
     include_time: bool,
     today: Option<NaiveDate>,
-    options: CaptureOptions,
     date: Option<NaiveDate>,
     time: Option<NaiveTime>,
-    pending: PendingValue<DobResult>,
+    /// How the update tool read the value (a two-digit year), added to its output.
+    note: String,
+    capture: CaptureState<DobResult>,
 }
 
 impl GetDobTask {
@@ -73,19 +70,6 @@ impl GetDobTask {
         self
     }
 
-    /// Always (`true`) or never (`false`) read the date back for confirmation, instead of
-    /// deciding by the input modality.
-    pub fn require_confirmation(mut self, on: bool) -> Self {
-        self.options.require_confirmation = Some(on);
-        self
-    }
-
-    /// Adds the application's own instructions (tone, context) to the task's.
-    pub fn extra_instructions(mut self, text: impl Into<String>) -> Self {
-        self.options.extra_instructions = text.into();
-        self
-    }
-
     fn current_date(&self) -> NaiveDate {
         self.today
             .unwrap_or_else(|| chrono::Local::now().date_naive())
@@ -100,166 +84,38 @@ impl GetDobTask {
     }
 
     /// Completes, or asks for the read-back, once everything asked for is known; otherwise says
-    /// what is still missing. `note` is added to the output (e.g. how a year was read).
-    fn finish(&mut self, ctx: &mut TaskContext<'_, DobResult>, note: &str) -> String {
+    /// what is still missing.
+    fn finish(&mut self, ctx: &mut TaskContext<'_, DobResult>) -> String {
         let Some(date) = self.date else {
             return format!(
-                "Recorded the time of birth. Now ask for the date of birth and call `{UPDATE}`."
+                "Recorded the time of birth. Now ask for the date of birth and call `{}`.",
+                Self::UPDATE
             );
         };
         if self.include_time && self.time.is_none() {
             return format!(
-                "Recorded the date of birth, {}{note}. Now ask for the time of birth and call \
+                "Recorded the date of birth, {}{}. Now ask for the time of birth and call \
                  `{UPDATE_TIME}`.",
-                spoken_date(date)
+                spoken_date(date),
+                self.note
             );
         }
         let result = DobResult {
             date_of_birth: date,
             time_of_birth: self.time.filter(|_| self.include_time),
         };
-        let spoken = spoken(&result);
-        if self.options.confirm(ctx.input_modality()) {
-            self.pending.record(result.clone(), ctx.chat_ctx());
-            let time_args = match result.time_of_birth {
-                Some(t) => format!(", hour {} and minute {}", t.hour(), t.minute()),
-                None => ", hour null and minute null".into(),
-            };
-            return instructions::read_back(
-                WHAT,
-                &format!("as \"{spoken}\"{note}"),
-                &format!(
-                    "year {}, month {}, day {}{time_args}",
-                    date.year(),
-                    date.month(),
-                    date.day()
-                ),
-                &Tools {
-                    update: UPDATE,
-                    confirm: CONFIRM,
-                },
-            );
-        }
-        ctx.complete(result);
-        format!("Recorded the date of birth, {spoken}{note}.")
-    }
-}
-
-#[function_tools]
-impl GetDobTask {
-    /// `update_time` is offered only when the time of birth is asked for.
-    fn tool_enabled(&self, name: &str) -> bool {
-        name != "update_time" || self.include_time
+        capture::record(self, ctx, result)
     }
 
-    fn instructions(&self) -> String {
-        let what = if self.include_time {
-            "date and time of birth"
-        } else {
-            "date of birth"
-        };
-        let time_rule = if self.include_time {
-            format!(
-                " Record the time with `{UPDATE_TIME}`, as hour 0 to 23 and minute (3:30 pm is \
-                 hour 15, minute 30); ask whether it was morning or afternoon if unclear."
-            )
-        } else {
-            String::new()
-        };
-        let rules = format!(
-            "Pass the year, month (1 to 12) and day as numbers; pass a two-digit year as the user \
-             said it (85), and the tool resolves the century. If the user gives the date as \
-             digits only (03/04/85), ask which is the month and which the day unless it is \
-             clear.{time_rule} When you read the date back, say the month by its name."
-        );
-        instructions::capture(&Spec {
-            what,
-            update_tool: UPDATE,
-            decline_tool: DECLINE,
-            spoken_forms:
-                "Dates are said in many ways: \"March fourteenth, nineteen eighty five\", \
-                \"the 14th of March 85\", \"oh three, fourteen, eighty five\".",
-            rules: &rules,
-            extra: &self.options.extra_instructions,
-        })
-    }
-
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, DobResult>) -> Result<()> {
-        let ask = if self.include_time {
-            "Ask the user to provide their date of birth and the time they were born."
-        } else {
-            "Ask the user to provide their date of birth."
-        };
-        ctx.generate_reply(ask).await
-    }
-
-    /// Record the user's date of birth as soon as you have a plausible reading of it. Call it
-    /// again with each correction.
-    ///
-    /// # Arguments
-    /// * `year` - The year, four digits, or two digits as the user said them (85)
-    /// * `month` - The month, 1 to 12
-    /// * `day` - The day of the month, 1 to 31
-    #[function_tool]
-    async fn update_dob(
-        &mut self,
-        ctx: &mut TaskContext<'_, DobResult>,
-        year: i64,
-        month: i64,
-        day: i64,
-    ) -> Result<String, ToolError> {
-        let date = self.date(year, month, day)?;
-        self.date = Some(date);
-        let note = if (0..100).contains(&year) {
-            format!(
-                " (the two-digit year {year:02} was taken as {})",
-                date.year()
-            )
-        } else {
-            String::new()
-        };
-        Ok(self.finish(ctx, &note))
-    }
-
-    /// Record the user's time of birth, when it was asked for.
-    ///
-    /// # Arguments
-    /// * `hour` - The hour, 0 to 23 (3 pm is 15)
-    /// * `minute` - The minute, 0 to 59
-    #[function_tool]
-    async fn update_time(
-        &mut self,
-        ctx: &mut TaskContext<'_, DobResult>,
-        hour: i64,
-        minute: i64,
-    ) -> Result<String, ToolError> {
-        if !self.include_time {
-            return Err(ToolError::new(
-                "Only the date of birth is needed, not the time: do not ask for it.",
-            ));
-        }
-        self.time = Some(resolve_time(hour, minute).map_err(ToolError::new)?);
-        Ok(self.finish(ctx, ""))
-    }
-
-    /// Confirm the date of birth after the user has heard it read back and agreed it is right.
-    ///
-    /// # Arguments
-    /// * `year` - The confirmed year
-    /// * `month` - The confirmed month, 1 to 12
-    /// * `day` - The confirmed day
-    /// * `hour` - The confirmed hour of birth, or null if the time was not asked for
-    /// * `minute` - The confirmed minute of birth, or null if the time was not asked for
-    #[function_tool]
-    async fn confirm_dob(
-        &mut self,
-        ctx: &mut TaskContext<'_, DobResult>,
+    /// The value a confirm call names, checked like a new one.
+    fn confirmed(
+        &self,
         year: i64,
         month: i64,
         day: i64,
         hour: Option<i64>,
         minute: Option<i64>,
-    ) -> Result<String, ToolError> {
+    ) -> Result<DobResult, ToolError> {
         let date = self.date(year, month, day)?;
         let time = match (self.include_time, hour, minute) {
             (false, _, _) => None,
@@ -270,36 +126,164 @@ impl GetDobTask {
                 ))
             }
         };
-        let claimed = DobResult {
+        Ok(DobResult {
             date_of_birth: date,
             time_of_birth: time,
-        };
-        let result = self.pending.confirm(
-            &claimed,
-            ctx.chat_ctx(),
-            &Labels {
-                what: WHAT,
-                update_tool: UPDATE,
-                confirm_tool: CONFIRM,
-            },
-            spoken,
-        )?;
-        ctx.complete(result);
-        Ok("The date of birth is confirmed.".into())
+        })
+    }
+}
+
+impl Capture for GetDobTask {
+    const WHAT: &'static str = "date of birth";
+    const UPDATE: &'static str = "update_dob";
+    const CONFIRM: &'static str = "confirm_dob";
+    const DECLINE: &'static str = "decline_dob_capture";
+    const SPOKEN_FORMS: &'static str = "Dates are said in many ways: \"March fourteenth, nineteen \
+        eighty five\", \"the 14th of March 85\", \"oh three, fourteen, eighty five\".";
+
+    fn subject(&self) -> Cow<'_, str> {
+        Cow::Borrowed(if self.include_time {
+            "date and time of birth"
+        } else {
+            Self::WHAT
+        })
     }
 
-    /// Call this when the user will not or cannot give their date of birth.
-    ///
-    /// # Arguments
-    /// * `reason` - Why, in a few words
-    #[function_tool]
-    async fn decline_dob_capture(
-        &mut self,
-        ctx: &mut TaskContext<'_, DobResult>,
-        reason: String,
-    ) -> String {
-        ctx.fail(Error::task(CaptureDeclined { what: WHAT, reason }));
-        "Date of birth capture declined.".into()
+    fn rules(&self) -> Cow<'_, str> {
+        let time_rule = if self.include_time {
+            format!(
+                " Record the time with `{UPDATE_TIME}`, as hour 0 to 23 and minute (3:30 pm is \
+                 hour 15, minute 30); ask whether it was morning or afternoon if unclear."
+            )
+        } else {
+            String::new()
+        };
+        Cow::Owned(format!(
+            "Pass the year, month (1 to 12) and day as numbers; pass a two-digit year as the user \
+             said it (85), and the tool resolves the century. If the user gives the date as \
+             digits only (03/04/85), ask which is the month and which the day unless it is \
+             clear.{time_rule} When you read the date back, say the month by its name."
+        ))
+    }
+
+    fn ask(&self) -> Cow<'_, str> {
+        Cow::Borrowed(if self.include_time {
+            "Ask the user to provide their date of birth and the time they were born."
+        } else {
+            "Ask the user to provide their date of birth."
+        })
+    }
+
+    fn read_back(&self, result: &DobResult) -> String {
+        let date = result.date_of_birth;
+        let time_args = match result.time_of_birth {
+            Some(t) => format!(", hour {} and minute {}", t.hour(), t.minute()),
+            None => ", hour null and minute null".into(),
+        };
+        capture::read_back::<Self>(
+            &format!("as \"{}\"{}", spoken(result), self.note),
+            &format!(
+                "year {}, month {}, day {}{time_args}",
+                date.year(),
+                date.month(),
+                date.day()
+            ),
+        )
+    }
+
+    fn recorded(&self, result: &DobResult) -> String {
+        format!(
+            "Recorded the date of birth, {}{}.",
+            spoken(result),
+            self.note
+        )
+    }
+
+    fn describe(result: &DobResult) -> String {
+        spoken(result)
+    }
+}
+
+option_builders!(GetDobTask, capture.options);
+
+capture_tools! {
+    GetDobTask => DobResult;
+    confirm {
+        /// Confirm the date of birth after the user has heard it read back and agreed it is right.
+        ///
+        /// # Arguments
+        /// * `year` - The confirmed year
+        /// * `month` - The confirmed month, 1 to 12
+        /// * `day` - The confirmed day
+        /// * `hour` - The confirmed hour of birth, or null if the time was not asked for
+        /// * `minute` - The confirmed minute of birth, or null if the time was not asked for
+        fn confirm_dob(
+            year: i64,
+            month: i64,
+            day: i64,
+            hour: Option<i64>,
+            minute: Option<i64>,
+        ) = confirmed;
+    }
+    decline {
+        /// Call this when the user will not or cannot give their date of birth.
+        fn decline_dob_capture;
+    }
+    more {
+        /// `update_time` is offered only when the time of birth is asked for.
+        fn tool_enabled(&self, name: &str) -> bool {
+            name != UPDATE_TIME || self.include_time
+        }
+
+        /// Record the user's date of birth as soon as you have a plausible reading of it. Call it
+        /// again with each correction.
+        ///
+        /// # Arguments
+        /// * `year` - The year, four digits, or two digits as the user said them (85)
+        /// * `month` - The month, 1 to 12
+        /// * `day` - The day of the month, 1 to 31
+        #[function_tool]
+        async fn update_dob(
+            &mut self,
+            ctx: &mut TaskContext<'_, DobResult>,
+            year: i64,
+            month: i64,
+            day: i64,
+        ) -> Result<String, ToolError> {
+            let date = self.date(year, month, day)?;
+            self.date = Some(date);
+            self.note = if (0..100).contains(&year) {
+                format!(
+                    " (the two-digit year {year:02} was taken as {})",
+                    date.year()
+                )
+            } else {
+                String::new()
+            };
+            Ok(self.finish(ctx))
+        }
+
+        /// Record the user's time of birth, when it was asked for.
+        ///
+        /// # Arguments
+        /// * `hour` - The hour, 0 to 23 (3 pm is 15)
+        /// * `minute` - The minute, 0 to 59
+        #[function_tool]
+        async fn update_time(
+            &mut self,
+            ctx: &mut TaskContext<'_, DobResult>,
+            hour: i64,
+            minute: i64,
+        ) -> Result<String, ToolError> {
+            if !self.include_time {
+                return Err(ToolError::new(
+                    "Only the date of birth is needed, not the time: do not ask for it.",
+                ));
+            }
+            self.time = Some(resolve_time(hour, minute).map_err(ToolError::new)?);
+            self.note.clear();
+            Ok(self.finish(ctx))
+        }
     }
 }
 

@@ -1,10 +1,10 @@
 //! `GetEmailTask`: collects an email address.
 
-use crate::confirm::{CaptureDeclined, CaptureOptions, Labels, PendingValue};
-use crate::instructions::{self, Spec, Tools};
+use crate::capture::{self, capture_tools, option_builders, Capture, CaptureState};
 use crate::normalize;
 use agents_core::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The address a [`GetEmailTask`] collected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -13,15 +13,10 @@ pub struct EmailResult {
     pub email_address: String,
 }
 
-const UPDATE: &str = "update_email_address";
-const CONFIRM: &str = "confirm_email_address";
-const DECLINE: &str = "decline_email_capture";
-const WHAT: &str = "email address";
-
 /// Collects the user's email address: asks for it, checks its syntax, and (by default for voice)
 /// reads it back character by character before completing.
 ///
-/// Fails with [`CaptureDeclined`] when the user will not give one.
+/// Fails with [`CaptureDeclined`](crate::CaptureDeclined) when the user will not give one.
 ///
 /// ```no_run
 /// # use agents_core::prelude::*;
@@ -33,8 +28,7 @@ const WHAT: &str = "email address";
 #[agent_task(result = EmailResult)]
 #[derive(Debug, Clone, Default)]
 pub struct GetEmailTask {
-    options: CaptureOptions,
-    pending: PendingValue<String>,
+    capture: CaptureState<EmailResult>,
 }
 
 impl GetEmailTask {
@@ -43,122 +37,77 @@ impl GetEmailTask {
         Self::default()
     }
 
-    /// Always (`true`) or never (`false`) read the address back for confirmation, instead of
-    /// deciding by the input modality.
-    pub fn require_confirmation(mut self, on: bool) -> Self {
-        self.options.require_confirmation = Some(on);
-        self
-    }
-
-    /// Adds the application's own instructions (tone, context) to the task's.
-    pub fn extra_instructions(mut self, text: impl Into<String>) -> Self {
-        self.options.extra_instructions = text.into();
-        self
+    fn check(&self, email: String) -> Result<EmailResult, ToolError> {
+        let email_address = validate_email(&email).map_err(|reason| {
+            ToolError::new(format!(
+                "That is not a valid email address: {reason}. Ask the user to repeat or spell it."
+            ))
+        })?;
+        Ok(EmailResult { email_address })
     }
 }
 
-#[function_tools]
-impl GetEmailTask {
-    fn instructions(&self) -> String {
-        instructions::capture(&Spec {
-            what: WHAT,
-            update_tool: UPDATE,
-            decline_tool: DECLINE,
-            spoken_forms: "Email addresses are said like \"john dot doe at gmail dot com\": \
-                \"at\" is @, \"dot\" is a period, and \"underscore\", \"dash\" or \"hyphen\" are \
-                _ and -. A word is often followed by its spelling (\"Doe, D O E\"): use the \
-                spelling. Write the address in lowercase, without spaces.",
-            rules: "When you read an address back, go character by character, using the \
-                spelled-out form the tool gives you.",
-            extra: &self.options.extra_instructions,
-        })
+impl Capture for GetEmailTask {
+    const WHAT: &'static str = "email address";
+    const UPDATE: &'static str = "update_email_address";
+    const CONFIRM: &'static str = "confirm_email_address";
+    const DECLINE: &'static str = "decline_email_capture";
+    const SPOKEN_FORMS: &'static str = "Email addresses are said like \"john dot doe at gmail \
+        dot com\": \"at\" is @, \"dot\" is a period, and \"underscore\", \"dash\" or \"hyphen\" \
+        are _ and -. A word is often followed by its spelling (\"Doe, D O E\"): use the spelling. \
+        Write the address in lowercase, without spaces.";
+
+    fn rules(&self) -> Cow<'_, str> {
+        Cow::Borrowed(
+            "When you read an address back, go character by character, using the spelled-out \
+             form the tool gives you.",
+        )
     }
 
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, EmailResult>) -> Result<()> {
-        ctx.generate_reply("Ask the user to provide their email address.")
-            .await
+    fn read_back(&self, value: &EmailResult) -> String {
+        let email = &value.email_address;
+        capture::read_back::<Self>(
+            &format!(
+                "character by character, like this: \"{}\"",
+                normalize::spell_out(email)
+            ),
+            &format!("email \"{email}\""),
+        )
     }
 
-    /// Record the email address the user gave, as soon as you have a plausible reading of it.
-    /// Call it again with each correction.
-    ///
-    /// # Arguments
-    /// * `email` - The email address in written form, e.g. john.doe@gmail.com
-    #[function_tool]
-    async fn update_email_address(
-        &mut self,
-        ctx: &mut TaskContext<'_, EmailResult>,
-        email: String,
-    ) -> Result<String, ToolError> {
-        let email = validate_email(&email).map_err(invalid)?;
-        if self.options.confirm(ctx.input_modality()) {
-            self.pending.record(email.clone(), ctx.chat_ctx());
-            return Ok(instructions::read_back(
-                WHAT,
-                &format!(
-                    "character by character, like this: \"{}\"",
-                    normalize::spell_out(&email)
-                ),
-                &format!("email \"{email}\""),
-                &Tools {
-                    update: UPDATE,
-                    confirm: CONFIRM,
-                },
-            ));
-        }
-        ctx.complete(EmailResult {
-            email_address: email.clone(),
-        });
-        Ok(format!("Recorded the email address {email}."))
+    fn recorded(&self, value: &EmailResult) -> String {
+        format!("Recorded the email address {}.", value.email_address)
     }
 
-    /// Confirm the email address after the user has heard it read back and agreed it is right.
-    ///
-    /// # Arguments
-    /// * `email` - The email address the user confirmed, exactly as recorded
-    #[function_tool]
-    async fn confirm_email_address(
-        &mut self,
-        ctx: &mut TaskContext<'_, EmailResult>,
-        email: String,
-    ) -> Result<String, ToolError> {
-        let claimed = validate_email(&email).map_err(invalid)?;
-        let email = self.pending.confirm(
-            &claimed,
-            ctx.chat_ctx(),
-            &Labels {
-                what: WHAT,
-                update_tool: UPDATE,
-                confirm_tool: CONFIRM,
-            },
-            |v| v.clone(),
-        )?;
-        ctx.complete(EmailResult {
-            email_address: email,
-        });
-        Ok("The email address is confirmed.".into())
-    }
-
-    /// Call this when the user will not or cannot give an email address.
-    ///
-    /// # Arguments
-    /// * `reason` - Why, in a few words
-    #[function_tool]
-    async fn decline_email_capture(
-        &mut self,
-        ctx: &mut TaskContext<'_, EmailResult>,
-        reason: String,
-    ) -> String {
-        ctx.fail(Error::task(CaptureDeclined { what: WHAT, reason }));
-        "Email capture declined.".into()
+    fn describe(value: &EmailResult) -> String {
+        value.email_address.clone()
     }
 }
 
-/// The tool error for an invalid address.
-fn invalid(reason: String) -> ToolError {
-    ToolError::new(format!(
-        "That is not a valid email address: {reason}. Ask the user to repeat or spell it."
-    ))
+option_builders!(GetEmailTask, capture.options);
+
+capture_tools! {
+    GetEmailTask => EmailResult;
+    args(email: String) = check;
+    update {
+        /// Record the email address the user gave, as soon as you have a plausible reading of it.
+        /// Call it again with each correction.
+        ///
+        /// # Arguments
+        /// * `email` - The email address in written form, e.g. john.doe@gmail.com
+        fn update_email_address;
+    }
+    confirm {
+        /// Confirm the email address after the user has heard it read back and agreed it is right.
+        ///
+        /// # Arguments
+        /// * `email` - The email address the user confirmed, exactly as recorded
+        fn confirm_email_address;
+    }
+    decline {
+        /// Call this when the user will not or cannot give an email address.
+        fn decline_email_capture;
+    }
 }
 
 /// The address in canonical form, or why it is invalid. A value that fails as given is tried

@@ -10,9 +10,16 @@
 //! | [`GetDobTask`] | [`DobResult`] |
 //! | [`GetCreditCardTask`] | [`CreditCardResult`] (a [`TaskGroup`](agents_core::workflows::TaskGroup) of four steps) |
 //! | [`CollectConsentTask`] | `bool` |
+//! | [`GetDtmfTask`] | [`DtmfResult`] (keypad digits) |
+//! | [`WarmTransferTask`] | [`WarmTransferResult`], or a [`TransferError`] |
 //!
-//! They share one flow: `on_enter` asks; the LLM records each guess with an `update_*` tool;
-//! an invalid value goes back to the LLM as a tool error saying why; with confirmation (on by
+//! The telephony tasks live in `agents-telephony` and are re-exported here, with that crate
+//! itself as [`telephony`] (the [`Telephony`](telephony::Telephony) trait, the simulated and
+//! LiveKit back ends, the DTMF tone detector), so this crate is the one import path for every
+//! prebuilt task.
+//!
+//! The capture tasks (all but consent and the telephony ones) share one flow: `on_enter` asks;
+//! the LLM records each guess with an `update_*` tool; an invalid value goes back to the LLM as a tool error saying why; with confirmation (on by
 //! default when the user speaks, off when they type, or set with `.require_confirmation(..)`) the
 //! value is read back and a `confirm_*` tool completes the task only with the value recorded
 //! last; a `decline_*` tool ends the task with [`CaptureDeclined`].
@@ -46,6 +53,7 @@
 #![warn(missing_docs)]
 
 pub mod address;
+mod capture;
 pub mod confirm;
 pub mod consent;
 pub mod credit_card;
@@ -64,6 +72,14 @@ pub use dob::{DobResult, GetDobTask};
 pub use email::{EmailResult, GetEmailTask};
 pub use name::{GetNameTask, NameResult};
 pub use phone::{GetPhoneNumberTask, PhoneNumberResult};
+
+/// The telephony crate: the [`Telephony`](agents_telephony::Telephony) trait and its back ends,
+/// the DTMF tone detector, and the telephony tasks' other types.
+pub use agents_telephony as telephony;
+pub use agents_telephony::{
+    DtmfKey, DtmfResult, GetDtmfTask, HumanBriefingAgent, TransferError, WarmTransferResult,
+    WarmTransferTask,
+};
 
 /// The date library of [`DobResult`] and of the `today(..)` options.
 pub use chrono;

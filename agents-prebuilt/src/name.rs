@@ -1,10 +1,10 @@
 //! `GetNameTask`: collects a person's first, middle and/or last name.
 
-use crate::confirm::{CaptureDeclined, CaptureOptions, Labels, PendingValue};
-use crate::instructions::{self, Spec, Tools};
+use crate::capture::{self, capture_tools, option_builders, Capture, CaptureState};
 use crate::normalize;
 use agents_core::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The name a [`GetNameTask`] collected: the parts it was asked for are set, the others `None`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -41,11 +41,6 @@ impl NameResult {
     }
 }
 
-const UPDATE: &str = "update_name";
-const CONFIRM: &str = "confirm_name";
-const DECLINE: &str = "decline_name_capture";
-const WHAT: &str = "name";
-
 /// Collects the user's name: the first name by default, or any of first, middle and last.
 /// Placeholders ("n/a", "unknown", "first name"), values without letters and empty parts that
 /// were asked for are rejected. With [`verify_spelling`](Self::verify_spelling) the user is asked
@@ -65,8 +60,7 @@ pub struct GetNameTask {
     middle: bool,
     last: bool,
     verify_spelling: bool,
-    options: CaptureOptions,
-    pending: PendingValue<NameResult>,
+    capture: CaptureState<NameResult>,
 }
 
 impl Default for GetNameTask {
@@ -76,8 +70,7 @@ impl Default for GetNameTask {
             middle: false,
             last: false,
             verify_spelling: false,
-            options: CaptureOptions::default(),
-            pending: PendingValue::default(),
+            capture: CaptureState::default(),
         }
     }
 }
@@ -113,19 +106,6 @@ impl GetNameTask {
         self
     }
 
-    /// Always (`true`) or never (`false`) read the name back for confirmation, instead of
-    /// deciding by the input modality.
-    pub fn require_confirmation(mut self, on: bool) -> Self {
-        self.options.require_confirmation = Some(on);
-        self
-    }
-
-    /// Adds the application's own instructions (tone, context) to the task's.
-    pub fn extra_instructions(mut self, text: impl Into<String>) -> Self {
-        self.options.extra_instructions = text.into();
-        self
-    }
-
     /// Which parts to collect: (first, middle, last). Asking for none falls back to the first
     /// name, so the task always has something to collect.
     fn asked(&self) -> (bool, bool, bool) {
@@ -153,7 +133,7 @@ impl GetNameTask {
         format!("{joined} name")
     }
 
-    fn validate(
+    fn check(
         &self,
         first: Option<String>,
         middle: Option<String>,
@@ -175,7 +155,7 @@ impl GetNameTask {
     }
 
     /// How to read `name` back.
-    fn read_back(&self, name: &NameResult) -> String {
+    fn spoken(&self, name: &NameResult) -> String {
         if self.verify_spelling {
             let parts: Vec<String> = [
                 ("first name", &name.first_name),
@@ -195,121 +175,93 @@ impl GetNameTask {
     }
 }
 
-#[function_tools]
-impl GetNameTask {
-    fn instructions(&self) -> String {
-        let parts = self.parts_text();
+impl Capture for GetNameTask {
+    const WHAT: &'static str = "name";
+    const UPDATE: &'static str = "update_name";
+    const CONFIRM: &'static str = "confirm_name";
+    const DECLINE: &'static str = "decline_name_capture";
+    const SPOKEN_FORMS: &'static str =
+        "Names are often spelled out after being said (\"Smith, S M I T H\"): use the spelling.";
+
+    fn subject(&self) -> Cow<'_, str> {
+        Cow::Owned(self.parts_text())
+    }
+
+    fn rules(&self) -> Cow<'_, str> {
         let spelling = if self.verify_spelling {
             "Ask the user to spell the name letter by letter, and record it exactly as spelled."
         } else {
             "If a name could be written several ways, ask the user to spell it."
         };
-        let rules = format!(
-            "Collect the {parts} only. Pass each part you were asked for as its own argument and \
+        Cow::Owned(format!(
+            "Collect the {} only. Pass each part you were asked for as its own argument and \
              null for the others. Record names as people write them, with their usual capital \
-             letters. {spelling}"
-        );
-        instructions::capture(&Spec {
-            what: &parts,
-            update_tool: UPDATE,
-            decline_tool: DECLINE,
-            spoken_forms: "Names are often spelled out after being said (\"Smith, S M I T H\"): \
-                use the spelling.",
-            rules: &rules,
-            extra: &self.options.extra_instructions,
-        })
+             letters. {spelling}",
+            self.parts_text()
+        ))
     }
 
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, NameResult>) -> Result<()> {
+    fn ask(&self) -> Cow<'_, str> {
         let spell = if self.verify_spelling {
             ", and to spell it"
         } else {
             ""
         };
-        ctx.generate_reply(format!(
+        Cow::Owned(format!(
             "Ask the user to provide their {}{spell}.",
             self.parts_text()
         ))
-        .await
     }
 
-    /// Record the user's name as soon as you have a plausible reading of it. Call it again
-    /// with each correction.
-    ///
-    /// # Arguments
-    /// * `first_name` - The first (given) name, or null if you were not asked for it
-    /// * `middle_name` - The middle name, or null if you were not asked for it
-    /// * `last_name` - The last (family) name, or null if you were not asked for it
-    #[function_tool]
-    async fn update_name(
-        &mut self,
-        ctx: &mut TaskContext<'_, NameResult>,
+    fn read_back(&self, name: &NameResult) -> String {
+        capture::read_back::<Self>(&self.spoken(name), &confirm_args(name))
+    }
+
+    fn recorded(&self, name: &NameResult) -> String {
+        format!("Recorded the name {}.", name.full_name())
+    }
+
+    fn describe(name: &NameResult) -> String {
+        name.full_name()
+    }
+
+    /// Letter case is not something the user can confirm by ear.
+    fn same(a: &NameResult, b: &NameResult) -> bool {
+        a.same_as(b)
+    }
+}
+
+option_builders!(GetNameTask, capture.options);
+
+capture_tools! {
+    GetNameTask => NameResult;
+    args(
         first_name: Option<String>,
         middle_name: Option<String>,
         last_name: Option<String>,
-    ) -> Result<String, ToolError> {
-        let name = self.validate(first_name, middle_name, last_name)?;
-        if self.options.confirm(ctx.input_modality()) {
-            self.pending.record(name.clone(), ctx.chat_ctx());
-            let args = confirm_args(&name);
-            return Ok(instructions::read_back(
-                WHAT,
-                &self.read_back(&name),
-                &args,
-                &Tools {
-                    update: UPDATE,
-                    confirm: CONFIRM,
-                },
-            ));
-        }
-        let full = name.full_name();
-        ctx.complete(name);
-        Ok(format!("Recorded the name {full}."))
+    ) = check;
+    update {
+        /// Record the user's name as soon as you have a plausible reading of it. Call it again
+        /// with each correction.
+        ///
+        /// # Arguments
+        /// * `first_name` - The first (given) name, or null if you were not asked for it
+        /// * `middle_name` - The middle name, or null if you were not asked for it
+        /// * `last_name` - The last (family) name, or null if you were not asked for it
+        fn update_name;
     }
-
-    /// Confirm the name after the user has heard it read back and agreed it is right.
-    ///
-    /// # Arguments
-    /// * `first_name` - The confirmed first name, or null if not asked for
-    /// * `middle_name` - The confirmed middle name, or null if not asked for
-    /// * `last_name` - The confirmed last name, or null if not asked for
-    #[function_tool]
-    async fn confirm_name(
-        &mut self,
-        ctx: &mut TaskContext<'_, NameResult>,
-        first_name: Option<String>,
-        middle_name: Option<String>,
-        last_name: Option<String>,
-    ) -> Result<String, ToolError> {
-        let claimed = self.validate(first_name, middle_name, last_name)?;
-        // Letter case is not something the user can confirm by ear.
-        let claimed = self.pending.canonical(claimed, NameResult::same_as);
-        let name = self.pending.confirm(
-            &claimed,
-            ctx.chat_ctx(),
-            &Labels {
-                what: WHAT,
-                update_tool: UPDATE,
-                confirm_tool: CONFIRM,
-            },
-            |v| v.full_name(),
-        )?;
-        ctx.complete(name);
-        Ok("The name is confirmed.".into())
+    confirm {
+        /// Confirm the name after the user has heard it read back and agreed it is right.
+        ///
+        /// # Arguments
+        /// * `first_name` - The confirmed first name, or null if not asked for
+        /// * `middle_name` - The confirmed middle name, or null if not asked for
+        /// * `last_name` - The confirmed last name, or null if not asked for
+        fn confirm_name;
     }
-
-    /// Call this when the user will not or cannot give their name.
-    ///
-    /// # Arguments
-    /// * `reason` - Why, in a few words
-    #[function_tool]
-    async fn decline_name_capture(
-        &mut self,
-        ctx: &mut TaskContext<'_, NameResult>,
-        reason: String,
-    ) -> String {
-        ctx.fail(Error::task(CaptureDeclined { what: WHAT, reason }));
-        "Name capture declined.".into()
+    decline {
+        /// Call this when the user will not or cannot give their name.
+        fn decline_name_capture;
     }
 }
 
@@ -356,6 +308,15 @@ const NAME_PLACEHOLDERS: &[&str] = &[
 /// Characters a name may hold besides letters: spaces, hyphens, apostrophes and the dot of an
 /// initial.
 const NAME_SYMBOLS: &str = " -'’.";
+
+/// One part of a name (`label` is e.g. `"first name"`), cleaned as [`GetNameTask`] records it
+/// (spaces folded, a spelled-out name joined: "J O H N" → "John"), or why it cannot be a name
+/// (missing, a placeholder such as "n/a", no letters, digits or symbols).
+/// Pure (no state or I/O); public so applications and property tests can check a name the same
+/// way.
+pub fn validate_name_part(label: &str, value: &str) -> Result<String, String> {
+    clean_part(label, Some(value.to_string()), true).map(Option::unwrap_or_default)
+}
 
 /// One part of the name, cleaned: `None` when it was not asked for, else the value or why it
 /// cannot be recorded.
@@ -438,6 +399,16 @@ mod tests {
         );
         assert_eq!(clean_part("first name", s("李"), true), Ok(s("李")));
         assert_eq!(clean_part("middle name", s("whatever"), false), Ok(None));
+    }
+
+    #[test]
+    fn the_public_validator_cleans_like_the_task() {
+        assert_eq!(
+            validate_name_part("first name", " J O H N ").as_deref(),
+            Ok("John")
+        );
+        let err = validate_name_part("last name", "n/a").unwrap_err();
+        assert!(err.contains("placeholder, not a last name"), "{err}");
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! `GetPhoneNumberTask`: collects a phone number in E.164 form.
 
-use crate::confirm::{CaptureDeclined, CaptureOptions, Labels, PendingValue};
-use crate::instructions::{self, Spec, Tools};
+use crate::capture::{self, capture_tools, option_builders, Capture, CaptureState};
 use crate::normalize;
 use agents_core::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The number a [`GetPhoneNumberTask`] collected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -13,11 +13,6 @@ pub struct PhoneNumberResult {
     /// (`+14155550123`).
     pub phone_number: String,
 }
-
-const UPDATE: &str = "update_phone_number";
-const CONFIRM: &str = "confirm_phone_number";
-const DECLINE: &str = "decline_phone_number_capture";
-const WHAT: &str = "phone number";
 
 /// Collects the user's phone number and returns it in E.164 form, checked for length and
 /// country-code rules; by default for voice, reads it back in groups before completing.
@@ -35,9 +30,8 @@ const WHAT: &str = "phone number";
 #[agent_task(result = PhoneNumberResult)]
 #[derive(Debug, Clone, Default)]
 pub struct GetPhoneNumberTask {
-    options: CaptureOptions,
     default_country_code: Option<String>,
-    pending: PendingValue<String>,
+    capture: CaptureState<PhoneNumberResult>,
 }
 
 impl GetPhoneNumberTask {
@@ -66,31 +60,26 @@ impl GetPhoneNumberTask {
         self
     }
 
-    /// Always (`true`) or never (`false`) read the number back for confirmation, instead of
-    /// deciding by the input modality.
-    pub fn require_confirmation(mut self, on: bool) -> Self {
-        self.options.require_confirmation = Some(on);
-        self
-    }
-
-    /// Adds the application's own instructions (tone, context) to the task's.
-    pub fn extra_instructions(mut self, text: impl Into<String>) -> Self {
-        self.options.extra_instructions = text.into();
-        self
-    }
-
-    fn validate(&self, raw: &str) -> Result<String, ToolError> {
-        validate_phone(raw, self.default_country_code.as_deref()).map_err(|reason| {
-            ToolError::new(format!(
-                "That is not a valid phone number: {reason}. Ask the user to repeat it."
-            ))
-        })
+    fn check(&self, phone_number: String) -> Result<PhoneNumberResult, ToolError> {
+        let phone_number = validate_phone(&phone_number, self.default_country_code.as_deref())
+            .map_err(|reason| {
+                ToolError::new(format!(
+                    "That is not a valid phone number: {reason}. Ask the user to repeat it."
+                ))
+            })?;
+        Ok(PhoneNumberResult { phone_number })
     }
 }
 
-#[function_tools]
-impl GetPhoneNumberTask {
-    fn instructions(&self) -> String {
+impl Capture for GetPhoneNumberTask {
+    const WHAT: &'static str = "phone number";
+    const UPDATE: &'static str = "update_phone_number";
+    const CONFIRM: &'static str = "confirm_phone_number";
+    const DECLINE: &'static str = "decline_phone_number_capture";
+    const SPOKEN_FORMS: &'static str = "Phone numbers are said in groups (\"four one five, five \
+        five five, oh one two three\"), sometimes with \"plus\" and a country code first.";
+
+    fn rules(&self) -> Cow<'_, str> {
         let country = match &self.default_country_code {
             Some(cc) => format!(
                 "Numbers without a country code are taken as +{cc}; pass them as the user said them."
@@ -99,99 +88,56 @@ impl GetPhoneNumberTask {
                 tell you if you need to ask which country it is from."
                 .to_string(),
         };
-        let rules = format!(
+        Cow::Owned(format!(
             "Pass the number with a leading + and its country code when the user gives one. \
              {country} When you read a number back, read the digits in the groups the tool \
              gives you."
-        );
-        instructions::capture(&Spec {
-            what: WHAT,
-            update_tool: UPDATE,
-            decline_tool: DECLINE,
-            spoken_forms: "Phone numbers are said in groups (\"four one five, five five five, \
-                oh one two three\"), sometimes with \"plus\" and a country code first.",
-            rules: &rules,
-            extra: &self.options.extra_instructions,
-        })
+        ))
     }
 
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, PhoneNumberResult>) -> Result<()> {
-        ctx.generate_reply("Ask the user to provide their phone number.")
-            .await
+    fn read_back(&self, value: &PhoneNumberResult) -> String {
+        let number = &value.phone_number;
+        capture::read_back::<Self>(
+            &format!(
+                "digit by digit in groups, like this: \"{}\"",
+                normalize::phone_groups(number)
+            ),
+            &format!("phone_number \"{number}\""),
+        )
     }
 
-    /// Record the phone number the user gave, as soon as you have a plausible reading of it.
-    /// Call it again with each correction.
-    ///
-    /// # Arguments
-    /// * `phone_number` - The number as digits, with a leading + and country code if the user gave one, e.g. +1 415 555 0123
-    #[function_tool]
-    async fn update_phone_number(
-        &mut self,
-        ctx: &mut TaskContext<'_, PhoneNumberResult>,
-        phone_number: String,
-    ) -> Result<String, ToolError> {
-        let number = self.validate(&phone_number)?;
-        if self.options.confirm(ctx.input_modality()) {
-            self.pending.record(number.clone(), ctx.chat_ctx());
-            return Ok(instructions::read_back(
-                WHAT,
-                &format!(
-                    "digit by digit in groups, like this: \"{}\"",
-                    normalize::phone_groups(&number)
-                ),
-                &format!("phone_number \"{number}\""),
-                &Tools {
-                    update: UPDATE,
-                    confirm: CONFIRM,
-                },
-            ));
-        }
-        ctx.complete(PhoneNumberResult {
-            phone_number: number.clone(),
-        });
-        Ok(format!("Recorded the phone number {number}."))
+    fn recorded(&self, value: &PhoneNumberResult) -> String {
+        format!("Recorded the phone number {}.", value.phone_number)
     }
 
-    /// Confirm the phone number after the user has heard it read back and agreed it is right.
-    ///
-    /// # Arguments
-    /// * `phone_number` - The number the user confirmed, as recorded
-    #[function_tool]
-    async fn confirm_phone_number(
-        &mut self,
-        ctx: &mut TaskContext<'_, PhoneNumberResult>,
-        phone_number: String,
-    ) -> Result<String, ToolError> {
-        let claimed = self.validate(&phone_number)?;
-        let number = self.pending.confirm(
-            &claimed,
-            ctx.chat_ctx(),
-            &Labels {
-                what: WHAT,
-                update_tool: UPDATE,
-                confirm_tool: CONFIRM,
-            },
-            |v| v.clone(),
-        )?;
-        ctx.complete(PhoneNumberResult {
-            phone_number: number,
-        });
-        Ok("The phone number is confirmed.".into())
+    fn describe(value: &PhoneNumberResult) -> String {
+        value.phone_number.clone()
     }
+}
 
-    /// Call this when the user will not or cannot give a phone number.
-    ///
-    /// # Arguments
-    /// * `reason` - Why, in a few words
-    #[function_tool]
-    async fn decline_phone_number_capture(
-        &mut self,
-        ctx: &mut TaskContext<'_, PhoneNumberResult>,
-        reason: String,
-    ) -> String {
-        ctx.fail(Error::task(CaptureDeclined { what: WHAT, reason }));
-        "Phone number capture declined.".into()
+option_builders!(GetPhoneNumberTask, capture.options);
+
+capture_tools! {
+    GetPhoneNumberTask => PhoneNumberResult;
+    args(phone_number: String) = check;
+    update {
+        /// Record the phone number the user gave, as soon as you have a plausible reading of it.
+        /// Call it again with each correction.
+        ///
+        /// # Arguments
+        /// * `phone_number` - The number as digits, with a leading + and country code if the user gave one, e.g. +1 415 555 0123
+        fn update_phone_number;
+    }
+    confirm {
+        /// Confirm the phone number after the user has heard it read back and agreed it is right.
+        ///
+        /// # Arguments
+        /// * `phone_number` - The number the user confirmed, as recorded
+        fn confirm_phone_number;
+    }
+    decline {
+        /// Call this when the user will not or cannot give a phone number.
+        fn decline_phone_number_capture;
     }
 }
 

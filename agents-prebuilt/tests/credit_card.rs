@@ -65,6 +65,8 @@ fn llm() -> ScriptedLlm {
             Reply::call("decline_name_capture", json!({"reason": "will not say the name"})),
         )
         .after_tool("update_card_number", Reply::text("Thanks."))
+        // Back at the number step: its first reply follows the `out_of_scope` output.
+        .after_tool("out_of_scope", Reply::text("Sure. What's the new card number?"))
 }
 
 /// Every tool output of the turns.
@@ -114,8 +116,9 @@ async fn full_flow_through_the_four_steps() {
     let cvv_answer = llm
         .requests()
         .into_iter()
-        .find(|r| r.offers_tool("update_security_code"))
+        .find(|r| r.last_user_text() == Some("the code is 123"))
         .unwrap();
+    assert!(cvv_answer.offers_tool("update_security_code"));
     assert!(cvv_answer.offers_tool("out_of_scope"));
     t3.expect()
         .contains_message(Role::Assistant)

@@ -99,8 +99,8 @@ async fn consent_given_continues_the_conversation() {
     let first = &requests[0];
     assert!(first.instructions().contains("Ask for recording consent"));
     assert!(
-        !first.offers_tool("consent_given"),
-        "on_enter replies are speech only"
+        first.offers_tool("consent_given") && first.offers_tool("consent_denied"),
+        "on_enter replies offer the task's tools"
     );
     let answer = &requests[1];
     assert!(answer.offers_tool("consent_given") && answer.offers_tool("consent_denied"));

@@ -324,7 +324,9 @@ struct Items {
 }
 
 /// A provider's encoding of the first `items` items; the provider's own type, found by type.
+/// Only the built-in OpenAI-compatible provider keeps one, so without it nothing reads it.
 #[derive(Clone)]
+#[cfg_attr(not(feature = "openai"), allow(dead_code))]
 struct EncodedPrefix {
     items: usize,
     encoding: Arc<dyn Any + Send + Sync>,
@@ -494,6 +496,38 @@ impl ChatContext {
         self.items = Arc::new(Items::new(kept));
     }
 
+    /// Cuts the reply in progress to `heard`, the part the user heard before an interruption.
+    ///
+    /// The reply is the latest assistant message after the latest user message. An empty
+    /// `heard` removes it; otherwise its content becomes `heard` and it is marked interrupted
+    /// (it keeps its id and place). Returns whether there was such a message.
+    pub fn truncate_reply(&mut self, heard: &str) -> bool {
+        let list = &self.items.list;
+        let reply = list
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, item)| match item {
+                ChatItem::Message(m) if m.role == Role::User => Some(None),
+                ChatItem::Message(m) if m.role == Role::Assistant => Some(Some(i)),
+                _ => None,
+            });
+        let Some(Some(index)) = reply else {
+            return false;
+        };
+        let items = self.items_mut();
+        let removed = items.remove(index);
+        if heard.is_empty() {
+            return true;
+        }
+        if let ChatItem::Message(mut msg) = removed {
+            msg.content = heard.to_string();
+            msg.interrupted = true;
+            items.insert(index, ChatItem::Message(msg));
+        }
+        true
+    }
+
     /// The messages only, oldest first.
     pub fn messages(&self) -> impl Iterator<Item = &ChatMessage> {
         self.items.list.iter().filter_map(ChatItem::as_message)
@@ -547,6 +581,7 @@ impl ChatContext {
     /// leading items it covers. Only adding items at the end keeps it; any other change drops it.
     ///
     /// [`keep_encoded_prefix`]: ChatContext::keep_encoded_prefix
+    #[cfg_attr(not(feature = "openai"), allow(dead_code))]
     pub(crate) fn encoded_prefix<P: Any + Send + Sync>(&self) -> Option<(usize, Arc<P>)> {
         let kept = self.items.kept_prefix()?;
         let encoding = kept.encoding.downcast::<P>().ok()?;
@@ -555,6 +590,7 @@ impl ChatContext {
 
     /// Keeps a provider's encoding of the first `items` items, replacing any other. Clones that
     /// share these items see it too (they hold the same items).
+    #[cfg_attr(not(feature = "openai"), allow(dead_code))]
     pub(crate) fn keep_encoded_prefix<P: Any + Send + Sync>(&self, items: usize, encoding: P) {
         if items > self.len() {
             return;
@@ -591,6 +627,37 @@ impl From<AgentHandoff> for ChatItem {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn truncate_reply_cuts_only_the_reply_since_the_last_user_message() {
+        let mut ctx = ChatContext::new();
+        ctx.add_message(Role::User, "hi");
+        ctx.add_message(Role::Assistant, "Hello there, how can I help?");
+        ctx.push(FunctionCall::new("c1", "lookup", "{}"));
+        let id = ctx.items()[1].id().to_string();
+
+        assert!(ctx.truncate_reply("Hello there,"));
+        let cut = ctx.items()[1].as_message().unwrap();
+        assert_eq!(
+            (cut.id.as_str(), cut.content.as_str()),
+            (id.as_str(), "Hello there,")
+        );
+        assert!(cut.interrupted);
+        assert_eq!(ctx.len(), 3);
+
+        assert!(ctx.truncate_reply(""));
+        assert_eq!(ctx.len(), 2);
+        assert!(ctx.last_message(Role::Assistant).is_none());
+
+        // With no reply after the latest user message, earlier replies stay.
+        ctx.add_message(Role::Assistant, "Earlier.");
+        ctx.add_message(Role::User, "again");
+        assert!(!ctx.truncate_reply(""));
+        assert_eq!(
+            ctx.last_message(Role::Assistant).unwrap().content,
+            "Earlier."
+        );
+    }
+
     use super::*;
 
     fn sample() -> ChatContext {

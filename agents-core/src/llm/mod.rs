@@ -2,6 +2,7 @@
 //! chunk types. Providers live in submodules.
 
 pub mod chat_context;
+#[cfg(feature = "openai")]
 pub mod openai;
 
 pub use chat_context::{

@@ -133,6 +133,15 @@ pub enum SessionEvent {
         /// Failed inside a sensitive activity (the message may quote what was said).
         sensitive: bool,
     },
+    /// The latest reply was cut to what the user heard before an interruption
+    /// ([`AgentSession::truncate_reply`](crate::session::AgentSession::truncate_reply)); an
+    /// empty `heard` means the reply was removed from the conversation.
+    ReplyTruncated {
+        /// The part of the reply the user heard, now its content.
+        heard: String,
+        /// Said inside a sensitive activity.
+        sensitive: bool,
+    },
     /// The session ended.
     Closed,
 }
@@ -194,6 +203,11 @@ enum Shown<'a> {
     },
     Error {
         content: &'a str,
+        #[serde(skip_serializing_if = "is_false")]
+        sensitive: bool,
+    },
+    ReplyTruncated {
+        heard: &'a str,
         #[serde(skip_serializing_if = "is_false")]
         sensitive: bool,
     },
@@ -293,6 +307,10 @@ impl SessionEvent {
                 content: text(*sensitive, content),
                 sensitive: *sensitive,
             },
+            SessionEvent::ReplyTruncated { heard, sensitive } => Shown::ReplyTruncated {
+                heard: text(*sensitive, heard),
+                sensitive: *sensitive,
+            },
             SessionEvent::Closed => Shown::Closed,
         }
     }
@@ -306,7 +324,8 @@ impl SessionEvent {
             | SessionEvent::FunctionCallOutput { sensitive, .. }
             | SessionEvent::TaskCompleted { sensitive, .. }
             | SessionEvent::Dtmf { sensitive, .. }
-            | SessionEvent::Error { sensitive, .. } => *sensitive,
+            | SessionEvent::Error { sensitive, .. }
+            | SessionEvent::ReplyTruncated { sensitive, .. } => *sensitive,
             SessionEvent::AgentHandoff { .. }
             | SessionEvent::Usage { .. }
             | SessionEvent::Closed => false,

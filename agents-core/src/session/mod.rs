@@ -2,19 +2,39 @@
 //!
 //! The handle sends commands (user text, reply requests, DTMF, close) to the loop and waits for the
 //! turn they start to finish; events stream to subscribers as they happen.
+//!
+//! The loop, one concern per module: `command` (the protocol between handle and loop),
+//! `session_core` (what the loop owns), `frame` (one activity's frame and how it ended), `turn` (the
+//! turn and reply loop), `reply` (streaming speech), `tool_call` (tool execution), `hooks`,
+//! `task_runner` (tasks run inline), `driver` (agents and handoffs), `recorder` (events and
+//! their sensitivity), `erased` (the type-erased activities it runs).
 
+mod builder;
+pub(crate) mod command;
+pub(crate) mod driver;
+pub(crate) mod erased;
 pub mod events;
+pub(crate) mod frame;
+pub(crate) mod hooks;
+pub(crate) mod recorder;
+pub(crate) mod reply;
 pub mod run_result;
-pub(crate) mod runtime;
+pub(crate) mod session_core;
+pub(crate) mod task_runner;
+pub(crate) mod tool_call;
+pub(crate) mod turn;
 
+pub use builder::{AgentSessionBuilder, SessionBuilder};
 pub use events::{RunEvent, SessionEvent, REDACTED};
 pub use run_result::RunResult;
 
-use crate::agent::{Agent, BoxedAgent};
+use crate::agent::Agent;
 use crate::error::{Error, Result};
 use crate::llm::Llm;
 use crate::tools::{IntoToolOutput, ToolOutput};
-use runtime::{Command, SessionCore, Shared};
+use command::{clone_userdata, Command, MockFn, Shared};
+use erased::BoxedAgent;
+use session_core::SessionCore;
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,68 +74,12 @@ impl Default for SessionOptions {
     }
 }
 
-/// Builds an [`AgentSession`].
-pub struct AgentSessionBuilder {
-    llm: Option<Arc<dyn Llm>>,
-    userdata: Option<(Box<dyn Any + Send>, &'static str)>,
-    options: SessionOptions,
-}
-
-impl AgentSessionBuilder {
-    /// The LLM every agent and task uses.
-    pub fn llm(mut self, llm: impl Llm) -> Self {
-        self.llm = Some(Arc::new(llm));
-        self
-    }
-
-    /// The LLM, already shared.
-    pub fn llm_arc(mut self, llm: Arc<dyn Llm>) -> Self {
-        self.llm = Some(llm);
-        self
-    }
-
-    /// Application state that tools reach with `ctx.userdata::<T>()`.
-    pub fn userdata<T: Any + Send>(mut self, userdata: T) -> Self {
-        self.userdata = Some((Box::new(userdata), std::any::type_name::<T>()));
-        self
-    }
-
-    /// Most LLM↔tool round trips per reply (default 5).
-    pub fn max_tool_steps(mut self, steps: usize) -> Self {
-        self.options.max_tool_steps = steps;
-        self
-    }
-
-    /// All options at once.
-    pub fn options(mut self, options: SessionOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// The session. Fails when no LLM was given.
-    pub fn build(self) -> Result<AgentSession> {
-        let llm = self.llm.ok_or_else(|| {
-            Error::Usage("an AgentSession needs an LLM: call .llm(...) on the builder".into())
-        })?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared::new(self.options.close_timeout));
-        let core = SessionCore::new(llm, self.options, rx, shared.clone(), self.userdata);
-        Ok(AgentSession {
-            commands: tx,
-            shared,
-            core: Mutex::new(Some(core)),
-            started: AtomicBool::new(false),
-            join: Mutex::new(None),
-        })
-    }
-}
-
 /// One conversation with a user. Cheap to share behind an `Arc`; every method takes `&self`.
 ///
 /// ```no_run
 /// # use agents_core::prelude::*;
 /// # async fn demo(llm: impl Llm, agent: impl Agent) -> agents_core::Result<()> {
-/// let session = AgentSession::builder().llm(llm).build()?;
+/// let session = AgentSession::with_llm(llm).max_tool_steps(3).build();
 /// session.start(agent).await?;
 /// let turn = session.run("Hello").await?;
 /// println!("{}", turn.assistant_text());
@@ -131,18 +95,38 @@ pub struct AgentSession {
 }
 
 impl AgentSession {
-    /// A builder; `.llm(...)` is required.
+    /// A builder for a session using `llm`; its `build()` cannot fail.
+    pub fn with_llm(llm: impl Llm) -> SessionBuilder {
+        SessionBuilder::new(Arc::new(llm))
+    }
+
+    /// A builder where the LLM is given later with `.llm(...)`; its `build()` fails without
+    /// one. The older form of [`with_llm`](Self::with_llm), kept for existing code.
     pub fn builder() -> AgentSessionBuilder {
-        AgentSessionBuilder {
-            llm: None,
-            userdata: None,
-            options: SessionOptions::default(),
-        }
+        AgentSessionBuilder::default()
     }
 
     /// A session with `llm` and default options.
     pub fn new(llm: impl Llm) -> Self {
-        Self::builder().llm(llm).build().expect("an LLM was given")
+        Self::with_llm(llm).build()
+    }
+
+    /// A session from its parts; the builders end here.
+    fn from_parts(
+        llm: Arc<dyn Llm>,
+        options: SessionOptions,
+        userdata: Option<(Box<dyn Any + Send>, &'static str)>,
+    ) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared::new(options.close_timeout));
+        let core = SessionCore::new(llm, options, rx, shared.clone(), userdata);
+        AgentSession {
+            commands: tx,
+            shared,
+            core: Mutex::new(Some(core)),
+            started: AtomicBool::new(false),
+            join: Mutex::new(None),
+        }
     }
 
     /// Starts the session with `agent` and returns what its `on_enter` did (including any task
@@ -153,7 +137,7 @@ impl AgentSession {
             Error::Usage("this session was already started; start() may be called once".into())
         })?;
         let (tx, rx) = oneshot::channel();
-        let handle = tokio::spawn(runtime::session_main(core, BoxedAgent::new(agent), tx));
+        let handle = tokio::spawn(driver::session_main(core, BoxedAgent::new(agent), tx));
         *lock(&self.join) = Some(handle);
         self.started.store(true, Ordering::SeqCst);
         rx.await.map_err(|_| Error::Closed)?
@@ -203,6 +187,30 @@ impl AgentSession {
         self.send(|reply| Command::Dtmf { digits, reply }).await
     }
 
+    /// Cuts the latest reply to what the user actually heard, after the reply was interrupted
+    /// (see [`interrupt`](Self::interrupt)) while it was being played.
+    ///
+    /// `heard` is the start of the reply's text as played (e.g. by text-to-speech). The reply
+    /// is the latest assistant message after the latest user message in the conversation of
+    /// the agent or task in control (a task awaited from a tool, when one runs). An empty
+    /// `heard` removes it, since nothing of it reached the user; otherwise its content becomes
+    /// `heard` and it is marked interrupted. A [`SessionEvent::ReplyTruncated`] is emitted.
+    /// Without such a message nothing changes. The change applies once the turn in progress,
+    /// if any, has finished (call [`interrupt`](Self::interrupt) first to end it early).
+    pub async fn truncate_reply(&self, heard: impl Into<String>) -> Result<()> {
+        if !self.started.load(Ordering::SeqCst) {
+            return Err(Error::Usage(
+                "the session is not started: call session.start(agent) first".into(),
+            ));
+        }
+        let heard = heard.into();
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::TruncateReply { heard, reply: tx })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
     /// Receives every event of the session from now on.
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<SessionEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -216,7 +224,7 @@ impl AgentSession {
             let (tx, rx) = oneshot::channel();
             let f = Box::new(
                 move |data: Option<&mut (dyn Any + Send)>, held: &'static str| {
-                    let _ = tx.send(runtime::clone_userdata::<T>(data, held));
+                    let _ = tx.send(clone_userdata::<T>(data, held));
                 },
             );
             if self.commands.send(Command::WithUserdata(f)).is_ok() {
@@ -229,8 +237,8 @@ impl AgentSession {
         }
         let mut last = lock(&self.shared.final_userdata);
         match last.as_mut() {
-            Some((data, held)) => runtime::clone_userdata::<T>(Some(data.as_mut()), held),
-            None => runtime::clone_userdata::<T>(None, ""),
+            Some((data, held)) => clone_userdata::<T>(Some(data.as_mut()), held),
+            None => clone_userdata::<T>(None, ""),
         }
     }
 
@@ -258,7 +266,7 @@ impl AgentSession {
         F: Fn(serde_json::Value) -> O + Send + Sync + 'static,
         O: IntoToolOutput,
     {
-        let f: runtime::MockFn = Arc::new(move |args| -> ToolOutput { f(args).into_tool_output() });
+        let f: MockFn = Arc::new(move |args| -> ToolOutput { f(args).into_tool_output() });
         lock(&self.shared.mocks).insert((agent, name.to_string()), f);
     }
 

@@ -6,7 +6,7 @@ use std::fmt;
 
 /// Everything that happened in one turn (`session.run(...)`), in order.
 ///
-/// Assert on it with [`RunResult::expect`] (see [`crate::testing`]). Its events hold the real
+/// Assert on it with `result.expect()` (from the `testing` toolkit). Its events hold the real
 /// content even inside a sensitive task (tests assert on it); for logs and transcripts use the
 /// session's events (`subscribe`), which redact it.
 #[derive(Default)]
@@ -19,11 +19,6 @@ impl RunResult {
     /// The events of the turn, oldest first. The user's input is not an event.
     pub fn events(&self) -> &[RunEvent] {
         &self.events
-    }
-
-    /// Assertions over the turn's events; see [`crate::testing::RunAssert`].
-    pub fn expect(&self) -> crate::testing::RunAssert<'_> {
-        crate::testing::expect(self)
     }
 
     /// The result of the last task completed in this turn, if it is a `T`.

@@ -1,11 +1,11 @@
 //! Testing agents: scripted LLMs, assertions over a turn's events, and an LLM judge.
 //!
 //! A test drives an [`AgentSession`](crate::session::AgentSession) with a [`ScriptedLlm`] (or a
-//! real model), then checks each turn's [`RunResult`] with [`RunResultExt::expect`]:
+//! real model), then checks each turn's [`RunResult`] with [`RunResult::expect`]:
 //!
 //! ```no_run
 //! # use agents_core::prelude::*;
-//! use agents_core::testing::{Reply, RunResultExt, ScriptedLlm};
+//! use agents_core::testing::{Reply, ScriptedLlm};
 //! use serde_json::json;
 //!
 //! # async fn demo(agent: impl Agent) -> agents_core::Result<()> {
@@ -71,7 +71,7 @@ mod scripted;
 pub use chat_server::{check_request, ChatCompletionsServer};
 pub use expect::{
     expect, AgentHandoffAssert, EventAssert, FunctionCallAssert, FunctionCallOutputAssert,
-    MessageAssert, RunAssert, RunResultExt,
+    MessageAssert, RunAssert,
 };
 pub use judge::{judge, JudgeFailure, CHECK_INTENT_TOOL};
 pub use scripted::{Reply, Rule, ScriptedLlm};

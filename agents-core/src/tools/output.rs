@@ -1,7 +1,8 @@
 //! What a tool returns, and how each return type becomes the output the LLM sees.
 
 use super::ToolError;
-use crate::agent::{Agent, BoxedAgent};
+use crate::agent::Agent;
+use crate::session::erased::BoxedAgent;
 use serde::Serialize;
 
 /// The outcome of one tool call, as the session handles it.

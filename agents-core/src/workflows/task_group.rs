@@ -5,7 +5,8 @@ use crate::agent::{Activity, ActivityInfo, AgentTask};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::llm::{ChatContext, FunctionCall};
-use crate::session::runtime::{self, ActivityState, ExtraTool, SessionCore};
+use crate::session::frame::{EndTask, ExtraTool, ExtraToolHandler};
+use crate::session::task_runner::{InlineTask, TaskEnd};
 use crate::tools::{ToolDefinition, ToolOutput};
 use futures::future::BoxFuture;
 use serde::{Serialize, Serializer};
@@ -21,15 +22,14 @@ pub const OUT_OF_SCOPE: &str = "out_of_scope";
 type Value = Arc<dyn Any + Send + Sync>;
 type Callback = Box<dyn FnMut(TaskCompletedEvent) -> BoxFuture<'static, Result<()>> + Send>;
 
-/// A finished task's outcome (result and its JSON) and the task value itself.
-type GroupTaskOutcome = (Result<(Value, serde_json::Value)>, Box<dyn Any + Send>);
+/// A finished task's end (result and its JSON) and the task value itself.
+type GroupTaskOutcome = (TaskEnd<(Value, serde_json::Value)>, Box<dyn Any + Send>);
 
-/// Runs one task of the group and returns its result, type-erased.
+/// Runs one task of the group and returns how it ended, type-erased.
 trait GroupTask: Send {
     fn run<'a>(
         self: Box<Self>,
-        core: &'a mut SessionCore,
-        group: &'a mut ActivityState,
+        group: &'a mut Context<'_, TaskGroupResult>,
         extra_tools: Vec<ExtraTool>,
     ) -> BoxFuture<'a, GroupTaskOutcome>;
 }
@@ -39,21 +39,26 @@ struct Typed<T>(T);
 impl<T: AgentTask> GroupTask for Typed<T> {
     fn run<'a>(
         self: Box<Self>,
-        core: &'a mut SessionCore,
-        group: &'a mut ActivityState,
+        group: &'a mut Context<'_, TaskGroupResult>,
         extra_tools: Vec<ExtraTool>,
     ) -> BoxFuture<'a, GroupTaskOutcome> {
         Box::pin(async move {
             let mut task = self.0;
-            let history = group.chat_ctx.clone();
-            let result =
-                runtime::run_task_inline(core, group, &mut task, history, true, extra_tools)
-                    .await
-                    .map(|v| {
-                        let json = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
-                        (Arc::new(v) as Value, json)
-                    });
-            (result, Box::new(task) as Box<dyn Any + Send>)
+            // Each task sees the group's conversation so far, and its calls merge back.
+            let how = InlineTask {
+                history: group.chat_ctx().clone(),
+                preserve_function_calls: true,
+                extra_tools,
+            };
+            let end = match group.run_inline(&mut task, how).await {
+                TaskEnd::Completed(v) => {
+                    let json = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
+                    TaskEnd::Completed((Arc::new(v) as Value, json))
+                }
+                TaskEnd::Failed(e) => TaskEnd::Failed(e),
+                TaskEnd::Regressed(ids) => TaskEnd::Regressed(ids),
+            };
+            (end, Box::new(task) as Box<dyn Any + Send>)
         })
     }
 }
@@ -245,10 +250,7 @@ pub struct TaskGroup {
     chat_ctx: ChatContext,
     on_task_completed: Option<Callback>,
     entries: Vec<Entry>,
-    shared_tools: Vec<(
-        Arc<ToolDefinition>,
-        crate::session::runtime::ExtraToolHandler,
-    )>,
+    shared_tools: Vec<(Arc<ToolDefinition>, ExtraToolHandler)>,
 }
 
 impl Default for TaskGroup {
@@ -337,9 +339,9 @@ impl TaskGroup {
         F: Fn(A) -> Result<String> + Send + Sync + 'static,
     {
         let definition = Arc::new(ToolDefinition::for_args::<A>(name, description));
-        let handler = move |call: &FunctionCall| -> Result<ToolOutput> {
+        let handler = move |call: &FunctionCall| -> std::result::Result<ToolOutput, EndTask> {
             match crate::tools::decode_arguments::<A>(name, &call.arguments) {
-                Ok(args) => handler(args).map(ToolOutput::Text),
+                Ok(args) => handler(args).map(ToolOutput::Text).map_err(EndTask::Fail),
                 Err(e) => Ok(ToolOutput::error(e)),
             }
         };
@@ -405,7 +407,7 @@ impl TaskGroup {
                     allowed.join(", ")
                 )));
             }
-            Err(Error::Regression(args.task_ids))
+            Err(EndTask::Regress(args.task_ids))
         };
         Some(ExtraTool {
             definition: Arc::new(definition),
@@ -416,13 +418,11 @@ impl TaskGroup {
     async fn run(&mut self, ctx: &mut Context<'_, TaskGroupResult>) -> Result<TaskGroupResult> {
         if !self.chat_ctx.is_empty() {
             let initial = std::mem::take(&mut self.chat_ctx);
-            ctx.state
-                .chat_ctx
+            ctx.chat_ctx_mut()
                 .merge(&initial, &crate::llm::CopyOptions::all());
         }
         let initial_ids: Vec<String> = ctx
-            .state
-            .chat_ctx
+            .chat_ctx()
             .items()
             .iter()
             .map(|i| i.id().to_string())
@@ -451,9 +451,9 @@ impl TaskGroup {
                 visited.push(current);
             }
             let task = (self.entries[current].factory)();
-            let (outcome, task) = task.run(ctx.core, ctx.state, extra).await;
-            match outcome {
-                Ok((value, json)) => {
+            let (end, task) = task.run(ctx, extra).await;
+            match end {
+                TaskEnd::Completed((value, json)) => {
                     slots[current].outcome = Some(Ok((value.clone(), json.clone())));
                     if let Some(cb) = self.on_task_completed.as_mut() {
                         let event = TaskCompletedEvent {
@@ -473,13 +473,13 @@ impl TaskGroup {
                         }
                     }
                     if end_session.load(std::sync::atomic::Ordering::SeqCst) {
-                        ctx.core.shutdown_requested = true;
+                        ctx.shutdown();
                     }
-                    if ctx.core.shutdown_requested || ctx.core.closing {
+                    if ctx.is_stopping() {
                         return Err(Error::Closed);
                     }
                 }
-                Err(Error::Regression(ids)) => {
+                TaskEnd::Regressed(ids) => {
                     pending.push_front(current);
                     for id in ids.iter().rev() {
                         if let Some(i) = self.entries.iter().position(|e| &e.id == id) {
@@ -487,19 +487,20 @@ impl TaskGroup {
                         }
                     }
                 }
-                Err(e @ (Error::Closed | Error::Cancelled { .. })) => return Err(e),
-                Err(e) if self.return_exceptions => slots[current].outcome = Some(Err(e)),
-                Err(e) => return Err(e),
+                TaskEnd::Failed(e @ (Error::Closed | Error::Cancelled { .. })) => return Err(e),
+                TaskEnd::Failed(e) if self.return_exceptions => {
+                    slots[current].outcome = Some(Err(e))
+                }
+                TaskEnd::Failed(e) => return Err(e),
             }
         }
 
         if self.summarize_chat_ctx && !visited.is_empty() {
-            let llm = ctx.core.llm().clone();
-            let conversation = ctx.state.chat_ctx.copy(&crate::llm::CopyOptions::all());
+            let llm = ctx.llm();
+            let conversation = ctx.chat_ctx().copy(&crate::llm::CopyOptions::all());
             let summary = crate::workflows::summarize(&*llm, &conversation).await?;
             let kept: Vec<_> = ctx
-                .state
-                .chat_ctx
+                .chat_ctx()
                 .items()
                 .iter()
                 .filter(|i| initial_ids.iter().any(|id| id == i.id()))
@@ -507,7 +508,7 @@ impl TaskGroup {
                 .collect();
             let mut replaced = ChatContext::from_items(kept);
             replaced.push(summary);
-            ctx.state.chat_ctx = replaced;
+            *ctx.chat_ctx_mut() = replaced;
         }
         Ok(TaskGroupResult { slots })
     }

@@ -17,15 +17,24 @@
 //! # Ok(()) }
 //! ```
 
+mod config;
 mod retry;
 mod sse;
+#[cfg(test)]
+mod timeout_tests;
 mod wire;
 
+pub use config::{
+    OpenAiLlmBuilder, RetryNotice, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TOTAL_TIMEOUT,
+};
+
 use crate::llm::{ChatRequest, ChatStream, Llm, LlmError};
+use config::RetryHook;
 use eventsource_stream::Eventsource;
 use futures::future::BoxFuture;
 use futures::StreamExt;
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use retry::RetryPolicy;
 use sse::ReplyStream;
 use std::fmt;
@@ -92,213 +101,13 @@ pub(crate) fn describe_reqwest(e: &reqwest::Error) -> String {
     text
 }
 
-/// Settings for an [`OpenAiLlm`]: start from [`OpenAiLlm::builder`], optionally apply
-/// [`from_env`](Self::from_env), then [`build`](Self::build).
-#[derive(Debug, Clone)]
-pub struct OpenAiLlmBuilder {
-    api_key: Option<ApiKey>,
-    base_url: String,
-    model: String,
-    temperature: Option<f32>,
-    parallel_tool_calls: Option<bool>,
-    strict_tools: bool,
-    max_retries: u32,
-    initial_backoff: Duration,
-    max_backoff: Duration,
-    request_timeout: Duration,
-    idle_timeout: Duration,
-}
-
-impl Default for OpenAiLlmBuilder {
-    fn default() -> Self {
-        OpenAiLlmBuilder {
-            api_key: None,
-            base_url: DEFAULT_BASE_URL.to_string(),
-            model: DEFAULT_MODEL.to_string(),
-            temperature: None,
-            parallel_tool_calls: None,
-            strict_tools: true,
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
-            idle_timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-impl OpenAiLlmBuilder {
-    /// Overrides the settings with `OPENAI_API_KEY`, `OPENAI_BASE_URL` and `OPENAI_MODEL` where
-    /// they are set (and not empty), so environment-configured models can still have their
-    /// timeouts or retries adjusted: `OpenAiLlm::builder().from_env().model(..)`.
-    #[allow(clippy::wrong_self_convention)] // a chained builder step, not a constructor
-    pub fn from_env(self) -> Self {
-        self.apply_env_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`from_env`](Self::from_env) with a custom variable lookup.
-    fn apply_env_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        if let Some(key) = get("OPENAI_API_KEY") {
-            self = self.api_key(key);
-        }
-        if let Some(url) = get("OPENAI_BASE_URL") {
-            self = self.base_url(url);
-        }
-        if let Some(model) = get("OPENAI_MODEL") {
-            self = self.model(model);
-        }
-        self
-    }
-
-    /// The bearer token. Needed for api.openai.com; local servers usually do without.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        let key: String = key.into();
-        self.api_key = (!key.is_empty()).then(|| ApiKey(key.into()));
-        self
-    }
-
-    /// The API root, e.g. `http://127.0.0.1:8000/v1`; `/chat/completions` is appended.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-
-    /// The model name; also the provider's [`Llm::label`].
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = model.into();
-        self
-    }
-
-    /// Sampling temperature used when a request does not set one.
-    pub fn temperature(mut self, temperature: f32) -> Self {
-        self.temperature = Some(temperature);
-        self
-    }
-
-    /// Whether the model may call several tools at once, when a request does not say.
-    pub fn parallel_tool_calls(mut self, parallel: bool) -> Self {
-        self.parallel_tool_calls = Some(parallel);
-        self
-    }
-
-    /// Whether tools with strict schemas are offered in strict mode (default true). Turn it off
-    /// for servers that do not support `strict`; tools are then sent with their relaxed schema.
-    pub fn strict_tools(mut self, strict: bool) -> Self {
-        self.strict_tools = strict;
-        self
-    }
-
-    /// How many times a request failing before its first token is retried (default 3).
-    pub fn max_retries(mut self, retries: u32) -> Self {
-        self.max_retries = retries;
-        self
-    }
-
-    /// Upper bound of the first retry's random wait; doubled each retry (default 500 ms).
-    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
-        self.initial_backoff = backoff;
-        self
-    }
-
-    /// Longest wait between retries, also capping `Retry-After` (default 10 s).
-    pub fn max_backoff(mut self, backoff: Duration) -> Self {
-        self.max_backoff = backoff;
-        self
-    }
-
-    /// Longest wait for connecting and for the response headers, per attempt (default 60 s).
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// Longest gap between streamed events, including before the first one (default 30 s).
-    /// Raise it for reasoning models that think long before their first token.
-    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = timeout;
-        self
-    }
-
-    /// Checks the settings and creates the HTTP client.
-    pub fn build(self) -> Result<OpenAiLlm, LlmError> {
-        let base = self.base_url.trim().trim_end_matches('/');
-        let endpoint = reqwest::Url::parse(&format!("{base}/chat/completions"))
-            .map_err(|e| LlmError::Config(format!("invalid base URL {base:?}: {e}")))?;
-        if !matches!(endpoint.scheme(), "http" | "https") {
-            return Err(LlmError::Config(format!(
-                "base URL {base:?} must use http or https"
-            )));
-        }
-        if self.model.trim().is_empty() {
-            return Err(LlmError::Config("the model name is empty".into()));
-        }
-        if self.api_key.is_none() && endpoint.host_str() == Some("api.openai.com") {
-            return Err(LlmError::Config(
-                "an API key is required for api.openai.com: set OPENAI_API_KEY, or set OPENAI_BASE_URL to an OpenAI-compatible server (a local one needs no key); OPENAI_MODEL or --model picks the model".into(),
-            ));
-        }
-        if self.request_timeout.is_zero() || self.idle_timeout.is_zero() {
-            return Err(LlmError::Config("timeouts must be longer than zero".into()));
-        }
-        let mut headers = HeaderMap::new();
-        if let Some(key) = &self.api_key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.0)).map_err(|_| {
-                LlmError::Config("the API key has characters not allowed in an HTTP header".into())
-            })?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
-        let mut client = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(self.request_timeout)
-            .user_agent(concat!("agents-core/", env!("CARGO_PKG_VERSION")));
-        // A server on this machine is never reached through a proxy (reqwest would send even
-        // 127.0.0.1 through HTTP_PROXY / ALL_PROXY).
-        let host = endpoint.host_str().unwrap_or_default();
-        let loopback = match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
-            Ok(ip) => ip.is_loopback(),
-            Err(_) => host.eq_ignore_ascii_case("localhost"),
-        };
-        if loopback {
-            client = client.no_proxy();
-        }
-        let client = client.build().map_err(|e| {
-            LlmError::Config(format!(
-                "could not create the HTTP client: {}",
-                describe_reqwest(&e)
-            ))
-        })?;
-        Ok(OpenAiLlm {
-            client,
-            endpoint,
-            redactor: Redactor(self.api_key.as_ref().map(|k| k.0.clone())),
-            api_key: self.api_key,
-            model: self.model.trim().to_string(),
-            temperature: self.temperature,
-            parallel_tool_calls: self.parallel_tool_calls,
-            strict_tools: self.strict_tools,
-            retry: RetryPolicy {
-                max_retries: self.max_retries,
-                initial_backoff: self.initial_backoff,
-                max_backoff: self.max_backoff.max(self.initial_backoff),
-            },
-            request_timeout: self.request_timeout,
-            idle_timeout: self.idle_timeout,
-        })
-    }
-}
-
 /// A chat model served over the OpenAI Chat Completions streaming API.
 ///
 /// Cheap to clone (the HTTP connection pool is shared).
 #[derive(Clone)]
 pub struct OpenAiLlm {
     client: reqwest::Client,
+    base_url: String,
     endpoint: reqwest::Url,
     api_key: Option<ApiKey>,
     redactor: Redactor,
@@ -309,6 +118,8 @@ pub struct OpenAiLlm {
     retry: RetryPolicy,
     request_timeout: Duration,
     idle_timeout: Duration,
+    total_timeout: Duration,
+    on_retry: Option<RetryHook>,
 }
 
 impl fmt::Debug for OpenAiLlm {
@@ -323,6 +134,7 @@ impl fmt::Debug for OpenAiLlm {
             .field("retry", &self.retry)
             .field("request_timeout", &self.request_timeout)
             .field("idle_timeout", &self.idle_timeout)
+            .field("total_timeout", &self.total_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -369,6 +181,11 @@ impl OpenAiLlm {
         &self.model
     }
 
+    /// The API root requests go to (without `/chat/completions`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The encoded request body and its number of messages and tools.
     fn request_body(
         &self,
@@ -413,28 +230,51 @@ impl OpenAiLlm {
             "sending chat completion request"
         );
         let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + self.total_timeout;
         let mut retry = 0;
         loop {
-            match self.attempt(body.clone(), started).await {
-                Ok(reply) => return Ok(reply.into_stream()),
-                Err(failed) if failed.retryable && retry < self.retry.max_retries => {
-                    let delay = self.retry.delay(retry, failed.retry_after);
-                    retry += 1;
-                    tracing::warn!(
-                        model = %self.model,
-                        retry,
-                        max_retries = self.retry.max_retries,
-                        delay_ms = delay.as_millis() as u64,
-                        error = %failed.error,
-                        "LLM request failed before the first token; retrying"
-                    );
-                    tokio::time::sleep(delay).await;
+            let failed = match tokio::time::timeout_at(
+                deadline,
+                self.attempt(body.clone(), started),
+            )
+            .await
+            {
+                Ok(Ok(reply)) => return Ok(reply.into_stream()),
+                Ok(Err(failed)) => failed,
+                Err(_) => {
+                    let error = LlmError::Connection(format!(
+                        "no reply within the total timeout of {} ms ({} attempts)",
+                        self.total_timeout.as_millis(),
+                        retry + 1
+                    ));
+                    tracing::warn!(model = %self.model, %error, "LLM request timed out");
+                    return Err(error);
                 }
-                Err(failed) => {
-                    tracing::debug!(model = %self.model, error = %failed.error, "LLM request failed");
-                    return Err(failed.error);
-                }
+            };
+            let delay = self.retry.delay(retry, failed.retry_after);
+            let in_time = tokio::time::Instant::now() + delay < deadline;
+            if !(failed.retryable && retry < self.retry.max_retries && in_time) {
+                tracing::debug!(model = %self.model, error = %failed.error, "LLM request failed");
+                return Err(failed.error);
             }
+            retry += 1;
+            tracing::warn!(
+                model = %self.model,
+                retry,
+                max_retries = self.retry.max_retries,
+                delay_ms = delay.as_millis() as u64,
+                error = %failed.error,
+                "LLM request failed before the first token; retrying"
+            );
+            if let Some(hook) = &self.on_retry {
+                (hook.0)(&RetryNotice {
+                    retry,
+                    max_retries: self.retry.max_retries,
+                    delay,
+                    error: failed.error,
+                });
+            }
+            tokio::time::sleep(delay).await;
         }
     }
 
@@ -575,46 +415,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lookup(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
-
-    #[test]
-    fn env_configuration() {
-        let err = OpenAiLlmBuilder::default()
-            .apply_env_lookup(lookup(&[]))
-            .build()
-            .unwrap_err();
-        assert!(matches!(err, LlmError::Config(_)), "{err}");
-
-        let llm = OpenAiLlmBuilder::default()
-            .apply_env_lookup(lookup(&[
-                ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/"),
-                ("OPENAI_MODEL", "local-model"),
-                ("OPENAI_API_KEY", ""),
-            ]))
-            .build()
-            .unwrap();
-        assert_eq!(llm.label(), "local-model");
-        assert_eq!(
-            llm.endpoint.as_str(),
-            "http://127.0.0.1:9/v1/chat/completions"
-        );
-        assert!(llm.api_key.is_none());
-
-        let llm = OpenAiLlmBuilder::default()
-            .apply_env_lookup(lookup(&[("OPENAI_API_KEY", "sk-secret-123")]))
-            .build()
-            .unwrap();
-        assert_eq!(llm.model(), DEFAULT_MODEL);
-        assert_eq!(llm.endpoint.host_str(), Some("api.openai.com"));
-        assert!(!format!("{llm:?}").contains("sk-secret-123"));
-    }
 
     #[test]
     fn redactor_masks_then_cuts() {
