@@ -63,6 +63,13 @@ async fn chat(
             .contains("Offer your assistance")
     {
         text(&["Thanks! ", "How can ", "I help?"])
+    } else if last["role"] == "user" && last["content"].as_str().unwrap_or("").contains("colour") {
+        // A model (or a prompt injection) trying to drive the terminal.
+        text(&[
+            "\u{1b}[31mred\u{1b}[0m",
+            " and \u{1b}]0;title\u{7}",
+            "done\r",
+        ])
     } else if last["role"] == "user" {
         text(&["We open ", "at nine."])
     } else {
@@ -101,7 +108,7 @@ fn consent_console_with_an_openai_compatible_server() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"yes, go ahead\nwhen do you open?\n")
+        .write_all(b"yes, go ahead\nwhen do you open?\nshow me colour\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -120,6 +127,29 @@ fn consent_console_with_an_openai_compatible_server() {
         "{stdout}"
     );
     assert!(stdout.contains("agent: We open at nine."), "{stdout}");
+    // A one-line banner says which model, where, and how to end.
+    let banner = stdout.lines().next().unwrap();
+    assert!(
+        banner.starts_with(&format!("console: model test-model at http://{addr}/v1."))
+            && banner.contains("/dtmf")
+            && banner.contains("Ctrl-D"),
+        "{banner}"
+    );
+    // Piped input is echoed, so the output reads as a dialogue.
+    let said = stdout.find("user: yes, go ahead").expect("echoed");
+    let asked = stdout.find("agent: May I record this call?").unwrap();
+    let answered = stdout.find("[call consent_given({})]").unwrap();
+    assert!(asked < said && said < answered, "{stdout}");
+    assert!(stdout.contains("user: when do you open?"), "{stdout}");
+    // Terminal control characters from the model are not printed.
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\r'),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains("agent: [31mred[0m and ]0;titledone"),
+        "{stdout}"
+    );
 
     let requests = requests.lock().unwrap().clone();
     assert!(requests

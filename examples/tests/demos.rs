@@ -40,10 +40,12 @@ fn conversation(events: &[Value]) -> Vec<Value> {
 }
 
 fn run_demo_once(bin: &str, exe: &str, extra: &[&str]) -> (String, Vec<Value>) {
+    // Unique per run: tests of the same example run in parallel.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let path: PathBuf = std::env::temp_dir().join(format!(
-        "agents-demo-{bin}-{}-{}.jsonl",
-        std::process::id(),
-        extra.len()
+        "agents-demo-{bin}-{}-{run}.jsonl",
+        std::process::id()
     ));
     let out = Command::new(exe)
         .arg("demo")
@@ -143,10 +145,10 @@ fn onboarding() {
     let group = completed(&events, "task_group");
     assert_eq!(
         group,
-        [&serde_json::json!({"name": "Sam", "email": "sam@example.com"})]
+        [&serde_json::json!({"name_task": "Sam", "email_task": "sam@example.com"})]
     );
     assert!(
-        stdout.contains("(task 'name' completed with \"Sam\")"),
+        stdout.contains("(task 'name_task' completed with \"Sam\")"),
         "{stdout}"
     );
     assert!(
@@ -155,12 +157,19 @@ fn onboarding() {
     );
 }
 
-/// Runs the survey demo with `input` as the user's turns (or the built-in ones) and `output`.
-fn run_survey(output: &std::path::Path, input: Option<&str>) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_survey"));
-    cmd.arg("demo").arg("--output").arg(output);
-    if input.is_some() {
-        cmd.arg("--stdin");
+/// What a run of an example binary left.
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `exe args..` in `dir` (or the current directory) with `input` on stdin.
+fn run_in(exe: &str, args: &[&str], input: &str, dir: Option<&std::path::Path>) -> Output {
+    let mut cmd = Command::new(exe);
+    cmd.args(args);
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
     }
     let mut child = cmd
         .stdin(std::process::Stdio::piped())
@@ -171,16 +180,38 @@ fn run_survey(output: &std::path::Path, input: Option<&str>) -> String {
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.unwrap_or("").as_bytes()).unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+    }
+}
+
+/// Runs the survey demo with `input` as the user's turns (or the built-in ones) and `output`;
+/// the call must end cleanly.
+fn run_survey(output: &std::path::Path, input: Option<&str>) -> String {
+    let mut args = vec!["demo", "--output", output.to_str().unwrap()];
+    if input.is_some() {
+        args.push("--stdin");
+    }
+    let out = run_in(
+        env!("CARGO_BIN_EXE_survey"),
+        &args,
+        input.unwrap_or(""),
+        None,
     );
-    stdout
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("[error"), "{}", out.stdout);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert!(
+        out.stdout.trim_end().ends_with("[session closed]"),
+        "{}",
+        out.stdout
+    );
+    out.stdout
 }
 
 #[test]
@@ -189,13 +220,25 @@ fn survey_appends_one_csv_row_per_call() {
     let _ = std::fs::remove_file(&output);
     let stdout = run_survey(&output, None);
     assert!(stdout.contains("[task_group completed:"), "{stdout}");
-    // A second call: disqualified after the intro, recorded too, header not repeated.
+    // A second call: disqualified after the email, recorded too, header not repeated.
     let stdout = run_survey(
         &output,
-        Some("Hi, I'm Alex.\nSorry, please stop the interview.\n"),
+        Some("Hi, I'm Alex.\nMy email is alex at example dot com.\nSorry, please stop the interview.\n"),
     );
     assert!(stdout.contains("[call disqualify("), "{stdout}");
     assert!(!stdout.contains("[task_group completed:"), "{stdout}");
+    // A third: the candidate declines to give an email; the survey ends politely.
+    let stdout = run_survey(
+        &output,
+        Some("Hi, I'm Alex.\nI'd rather not give my email.\n"),
+    );
+    assert!(stdout.contains("[call decline_email_capture("), "{stdout}");
+    assert!(
+        stdout.contains("agent: I understand. We need an email"),
+        "{stdout}"
+    );
+    // A fourth: the caller hangs up after the intro.
+    run_survey(&output, Some("Hi, I'm Alex.\n"));
 
     let mut reader = csv::Reader::from_path(&output).unwrap();
     let headers = reader.headers().unwrap().clone();
@@ -204,16 +247,132 @@ fn survey_appends_one_csv_row_per_call() {
     let col = |row: &csv::StringRecord, name: &str| {
         row[headers.iter().position(|h| h == name).unwrap()].to_string()
     };
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 4);
     assert_eq!(col(&rows[0], "name"), "Alex");
     assert_eq!(col(&rows[0], "email"), "alex@example.com");
     assert_eq!(col(&rows[0], "commute_method"), "subway");
     assert_eq!(col(&rows[0], "years_of_experience"), "6");
     assert!(col(&rows[0], "evaluation").contains("advance"));
+    assert_eq!(col(&rows[0], "status"), "complete");
     assert_eq!(col(&rows[0], "disqualified"), "");
     assert_eq!(col(&rows[1], "name"), "Alex");
+    assert_eq!(col(&rows[1], "status"), "disqualified");
     assert_eq!(col(&rows[1], "disqualified"), "the candidate asked to stop");
-    assert_eq!(col(&rows[1], "email"), "");
+    assert_eq!(
+        col(&rows[1], "email"),
+        "alex@example.com",
+        "recorded before the stop"
+    );
+    assert_eq!(col(&rows[2], "status"), "declined: email address");
+    assert_eq!(col(&rows[2], "name"), "Alex");
+    assert_eq!(col(&rows[3], "status"), "incomplete");
+    assert_eq!(col(&rows[3], "name"), "Alex");
+}
+
+#[test]
+fn survey_checks_its_output_before_the_call() {
+    let out = run_in(
+        env!("CARGO_BIN_EXE_survey"),
+        &["demo", "--output", "/nonexistent-dir/results.csv"],
+        "",
+        None,
+    );
+    assert_ne!(out.code, Some(0), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("cannot write --output /nonexistent-dir/results.csv"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stdout.contains("agent:"),
+        "no call started: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn survey_demo_without_output_writes_no_file() {
+    let dir = std::env::temp_dir().join(format!("agents-survey-cwd-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = run_in(env!("CARGO_BIN_EXE_survey"), &["demo"], "", Some(&dir));
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(files.is_empty(), "{files:?}");
+    assert!(
+        out.stdout.contains("not saved without --output"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Declining a prebuilt task's value is a normal end: no error, a polite close, exit 0.
+#[test]
+fn declines_end_the_flow_politely() {
+    for (exe, input, said) in [
+        (
+            env!("CARGO_BIN_EXE_intake"),
+            "I'd rather not say.\nHello?\n",
+            "agent: No problem. We need an email address",
+        ),
+        (
+            env!("CARGO_BIN_EXE_payment"),
+            "I'd like to pay for my order.\nI'd rather not give my card.\n",
+            "agent: No problem, I can send you a payment link instead.",
+        ),
+        (
+            env!("CARGO_BIN_EXE_contact_info"),
+            "Hi, I'd like to update my contact details.\nI'd rather not share them.\n",
+            "agent: No problem, we'll keep things as they are.",
+        ),
+    ] {
+        let out = run_in(exe, &["demo", "--stdin"], input, None);
+        assert_eq!(out.code, Some(0), "{exe}\n{}\n{}", out.stdout, out.stderr);
+        assert!(out.stderr.is_empty(), "{exe}: {}", out.stderr);
+        assert!(!out.stdout.contains("[error"), "{exe}: {}", out.stdout);
+        assert!(out.stdout.contains(said), "{exe}: {}", out.stdout);
+    }
+}
+
+/// Lines printed by tools and callbacks come after the tool call that caused them, in the
+/// same order in process and over HTTP.
+#[test]
+fn callback_lines_follow_their_tool_call() {
+    let exe = env!("CARGO_BIN_EXE_onboarding");
+    for extra in [&[][..], &["--over-http"][..]] {
+        let (stdout, _) = run_demo_once("onboarding", exe, extra);
+        let call = stdout
+            .find(r#"[call record_name({"name":"Alex"})]"#)
+            .unwrap_or_else(|| panic!("{stdout}"));
+        let line = stdout
+            .find(r#"(task 'name_task' completed with "Alex")"#)
+            .unwrap_or_else(|| panic!("{stdout}"));
+        assert!(call < line, "{extra:?}:\n{stdout}");
+    }
+}
+
+/// The task ids `out_of_scope` takes are the ones the console shows.
+#[test]
+fn out_of_scope_ids_are_the_ids_shown() {
+    let (stdout, events) = run_demo("onboarding", env!("CARGO_BIN_EXE_onboarding"), &[]);
+    let shown: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("[task_group -> "))
+        .map(|rest| rest.trim_end_matches(']'))
+        .collect();
+    let call = events
+        .iter()
+        .find(|e| e["type"] == "function_call" && e["name"] == "out_of_scope")
+        .unwrap();
+    let args: Value = serde_json::from_str(call["arguments"].as_str().unwrap()).unwrap();
+    for id in args["task_ids"].as_array().unwrap() {
+        assert!(
+            shown.contains(&id.as_str().unwrap()),
+            "{id} not in {shown:?}"
+        );
+    }
 }
 
 #[test]
@@ -227,7 +386,11 @@ fn intake_ends_early_for_a_known_email() {
         &["--profiles", &known],
     );
     let _ = std::fs::remove_file(&profiles);
-    assert_eq!(calls(&events), ["update_email_address"], "no address step");
+    assert_eq!(
+        calls(&events),
+        ["update_email_address", "confirm_email_address"],
+        "read back, confirmed, no address step"
+    );
     assert!(
         completed(&events, "task_group").is_empty(),
         "the group ended early"
@@ -235,7 +398,14 @@ fn intake_ends_early_for_a_known_email() {
     assert!(stdout.contains("agent: Welcome back!"), "{stdout}");
 
     let (stdout, events) = run_demo("intake", env!("CARGO_BIN_EXE_intake"), &[]);
-    assert_eq!(calls(&events), ["update_email_address", "update_address"]);
+    assert_eq!(
+        calls(&events),
+        [
+            "update_email_address",
+            "confirm_email_address",
+            "update_address"
+        ]
+    );
     let group = completed(&events, "task_group");
     assert_eq!(group[0]["get_address_task"]["postal_code"], "62704");
     assert!(
@@ -270,6 +440,23 @@ fn warm_transfer() {
         "{stdout}"
     );
     assert_eq!(completed(&events, "warm_transfer_task").len(), 1);
+    // After the hand-over the agent says nothing more, and the session ends.
+    let after = &stdout[stdout.find("hang_up agent").unwrap()..];
+    assert!(!after.contains("agent:"), "{stdout}");
+    assert_eq!(events.last().unwrap()["type"], "closed");
+    let out = run_in(
+        exe,
+        &["demo", "--stdin"],
+        "My internet is down.\nYes, please.\nHello? Are you still there?\n",
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(!out.stdout.contains("How can I help?"), "{}", out.stdout);
+    assert!(
+        out.stdout.trim_end().ends_with("[session closed]"),
+        "{}",
+        out.stdout
+    );
 
     for (human, why) in [
         ("decline", "the technician declined"),

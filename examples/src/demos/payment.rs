@@ -1,0 +1,83 @@
+//! The payment demo: the user pays with a test Visa card, one detail per turn.
+
+use crate::Demo;
+use agents_core::testing::{Reply, ScriptedLlm};
+use serde_json::json;
+
+/// The scripted model and the user's lines.
+pub fn demo() -> Demo {
+    let llm = ScriptedLlm::new()
+        .on_user(
+            "rather not",
+            Reply::call(
+                "decline_card_capture",
+                json!({"reason": "the user would rather not give a card"}),
+            ),
+        )
+        .on_user("pay", Reply::call("take_payment", json!({})))
+        .on_instructions(
+            "number on their payment card",
+            Reply::text("Sure. What's the card number?"),
+        )
+        .on_instructions("expiry date", Reply::text("When does the card expire?"))
+        .on_instructions("security code", Reply::text("And the security code?"))
+        .on_instructions(
+            "first and last name",
+            Reply::text("Finally, the name on the card?"),
+        )
+        .on_user(
+            "card is",
+            Reply::call(
+                "update_card_number",
+                json!({"card_number": "4242 4242 4242 4242"}),
+            ),
+        )
+        .on_user(
+            "expires",
+            Reply::call("update_expiry_date", json!({"month": 12, "year": 39})),
+        )
+        .on_user(
+            "code is",
+            Reply::call("update_security_code", json!({"security_code": "123"})),
+        )
+        .on_user(
+            "name is",
+            Reply::call(
+                "update_name",
+                json!({"first_name": "Jane", "middle_name": null, "last_name": "Doe"}),
+            ),
+        )
+        .after_tool(
+            "take_payment",
+            Reply::dynamic(|req| {
+                let on_file = req
+                    .chat_ctx
+                    .items()
+                    .iter()
+                    .rev()
+                    .find_map(|i| match i {
+                        agents_core::llm::ChatItem::FunctionCallOutput(o) => Some(o.output.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                if on_file.contains("declined") {
+                    Reply::text(
+                        "No problem, I can send you a payment link instead. Would that work?",
+                    )
+                } else {
+                    Reply::text(format!("Thank you! {on_file} Your order is confirmed."))
+                }
+            }),
+        )
+        .otherwise(Reply::text("Is there anything else?"));
+    Demo {
+        llm,
+        lines: vec![
+            "I'd like to pay for my order.",
+            "My card is 4242 4242 4242 4242",
+            "It expires 12/39",
+            "The code is 123",
+            "My name is Jane Doe",
+        ],
+    }
+}
