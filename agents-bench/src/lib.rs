@@ -13,6 +13,7 @@ pub mod stats;
 pub mod stream_passthrough;
 pub mod tool_dispatch;
 pub mod turn_overhead;
+pub mod voice;
 
 use serde_json::{Map, Value};
 
@@ -170,6 +171,10 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "http_turn",
         run: http_turn::run,
+    },
+    Workload {
+        name: "voice",
+        run: voice::run,
     },
 ];
 

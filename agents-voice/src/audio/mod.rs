@@ -1,0 +1,10 @@
+//! Audio primitives: frames, resampling, mono downmix, WAV I/O and G.711 μ-law.
+
+pub mod frame;
+pub mod mulaw;
+pub mod resample;
+pub mod wav;
+
+pub use frame::AudioFrame;
+pub use resample::{to_mono, ResampleQuality, Resampler};
+pub use wav::{read_wav, read_wav_from, wav_from_bytes, wav_to_bytes, write_wav, write_wav_to};

@@ -1,0 +1,185 @@
+//! OpenAI-compatible `POST /v1/audio/transcriptions` test server: parses the multipart
+//! form, checks that `file` is a readable WAV and `model` is present (else `400`, as
+//! the API), records the request and answers from a script.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::{bind, Task};
+use crate::audio::{wav_from_bytes, AudioFrame};
+
+/// One scripted answer.
+#[derive(Clone, Debug)]
+pub enum TranscriptionReply {
+    /// `200` with this text.
+    Text(String),
+    /// An error status with a JSON error body.
+    Status(u16),
+    /// Never answer.
+    Hang,
+    /// Answer with this text after a delay.
+    Delayed(Duration, String),
+}
+
+/// A request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct TranscriptionRequest {
+    /// `model` field.
+    pub model: String,
+    /// `response_format` field, if sent.
+    pub response_format: Option<String>,
+    /// `language` field, if sent.
+    pub language: Option<String>,
+    /// The decoded WAV upload.
+    pub audio: AudioFrame,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    script: VecDeque<TranscriptionReply>,
+    default_text: String,
+    requests: Vec<TranscriptionRequest>,
+}
+
+/// The server; stops when dropped.
+pub struct TranscriptionServer {
+    base_url: String,
+    inner: Arc<Mutex<Inner>>,
+    _task: Task,
+}
+
+impl TranscriptionServer {
+    /// Starts on a free loopback port; unscripted requests get `default_text`.
+    pub async fn start(default_text: impl Into<String>) -> std::io::Result<Self> {
+        let inner = Arc::new(Mutex::new(Inner {
+            default_text: default_text.into(),
+            ..Inner::default()
+        }));
+        let app = Router::new()
+            .route("/v1/audio/transcriptions", post(handle))
+            .with_state(inner.clone());
+        let listener = bind().await?;
+        let base_url = format!("http://{}/v1", listener.local_addr()?);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            base_url,
+            inner,
+            _task: Task(task),
+        })
+    }
+
+    /// Base URL to configure the client with (`http://127.0.0.1:PORT/v1`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Queues the answer for the next unanswered request.
+    pub fn push_reply(&self, reply: TranscriptionReply) {
+        lock(&self.inner).script.push_back(reply);
+    }
+
+    /// Requests received so far (including failed ones that parsed).
+    pub fn requests(&self) -> Vec<TranscriptionRequest> {
+        lock(&self.inner).requests.clone()
+    }
+}
+
+fn lock(m: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"message": message, "type": "invalid_request_error"}})),
+    )
+        .into_response()
+}
+
+async fn handle(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Response {
+    let mut file = None;
+    let (mut model, mut response_format, mut language) = (None, None, None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                let Ok(data) = field.bytes().await else {
+                    return error(StatusCode::BAD_REQUEST, "unreadable multipart field");
+                };
+                let text = || String::from_utf8_lossy(&data).to_string();
+                match name.as_str() {
+                    "file" => file = Some(data.clone()),
+                    "model" => model = Some(text()),
+                    "response_format" => response_format = Some(text()),
+                    "language" => language = Some(text()),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return error(StatusCode::BAD_REQUEST, &format!("bad multipart body: {e}")),
+        }
+    }
+    let Some(model) = model else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "you must provide a model parameter",
+        );
+    };
+    let Some(file) = file else {
+        return error(StatusCode::BAD_REQUEST, "you must provide a file");
+    };
+    let audio = match wav_from_bytes(&file) {
+        Ok(a) => a,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid file format: {e}"),
+            )
+        }
+    };
+    let reply = {
+        let mut g = lock(&inner);
+        g.requests.push(TranscriptionRequest {
+            model,
+            response_format,
+            language,
+            audio,
+            authorization: headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from),
+        });
+        let default = g.default_text.clone();
+        g.script
+            .pop_front()
+            .unwrap_or(TranscriptionReply::Text(default))
+    };
+    match reply {
+        TranscriptionReply::Text(text) => Json(json!({"text": text})).into_response(),
+        TranscriptionReply::Delayed(d, text) => {
+            tokio::time::sleep(d).await;
+            Json(json!({"text": text})).into_response()
+        }
+        TranscriptionReply::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            error(status, "scripted failure")
+        }
+        TranscriptionReply::Hang => futures::future::pending().await,
+    }
+}

@@ -1,0 +1,111 @@
+//! [`EarshotVad`]: the embedded default VAD on the pure-Rust `earshot` detector
+//! (no model download; 16 kHz, 256-sample / 16 ms windows).
+
+use super::hysteresis::SpeechTracker;
+use super::{Vad, VadEvent, VadOptions, VadStream};
+use crate::audio::{to_mono, AudioFrame, Resampler};
+
+/// Rate earshot works at.
+const RATE: u32 = 16_000;
+/// Window earshot analyses (16 ms).
+const WINDOW: usize = 256;
+
+/// The default VAD: `earshot` probabilities + the reference's hysteresis/debouncing.
+#[derive(Clone, Debug, Default)]
+pub struct EarshotVad {
+    opts: VadOptions,
+}
+
+impl EarshotVad {
+    /// A VAD with the given options.
+    pub fn new(opts: VadOptions) -> Self {
+        Self { opts }
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &VadOptions {
+        &self.opts
+    }
+}
+
+impl Vad for EarshotVad {
+    fn stream(&self) -> Box<dyn VadStream> {
+        Box::new(EarshotStream {
+            detector: Box::new(earshot::Detector::default()),
+            tracker: SpeechTracker::new(self.opts.clone(), RATE),
+            resampler: None,
+            pending: Vec::with_capacity(WINDOW * 2),
+        })
+    }
+
+    fn sample_rate(&self) -> u32 {
+        RATE
+    }
+}
+
+struct EarshotStream {
+    detector: Box<earshot::Detector>,
+    tracker: SpeechTracker,
+    resampler: Option<Resampler>,
+    pending: Vec<i16>,
+}
+
+impl EarshotStream {
+    /// Converts any input to 16 kHz mono; a rate change re-creates the resampler.
+    fn resample_to_16k(&mut self, frame: &AudioFrame) -> Option<Vec<i16>> {
+        let mono = to_mono(frame);
+        if mono.sample_rate == RATE {
+            self.resampler = None;
+            return Some(mono.samples);
+        }
+        let stale = self
+            .resampler
+            .as_ref()
+            .is_none_or(|r| r.from_rate() != mono.sample_rate);
+        if stale {
+            match Resampler::new(mono.sample_rate, RATE, 1) {
+                Ok(r) => self.resampler = Some(r),
+                Err(e) => {
+                    tracing::warn!(error = %e, rate = mono.sample_rate, "VAD cannot resample; frame ignored");
+                    return None;
+                }
+            }
+        }
+        let r = self.resampler.as_mut()?;
+        match r.process(&mono) {
+            Ok(f) => Some(f.samples),
+            Err(e) => {
+                tracing::warn!(error = %e, "VAD resampling failed; frame ignored");
+                None
+            }
+        }
+    }
+}
+
+impl VadStream for EarshotStream {
+    fn push_frame(&mut self, frame: &AudioFrame) -> Vec<VadEvent> {
+        let Some(samples) = self.resample_to_16k(frame) else {
+            return Vec::new();
+        };
+        self.pending.extend_from_slice(&samples);
+        let mut events = Vec::new();
+        let mut start = 0;
+        while self.pending.len() - start >= WINDOW {
+            let window = &self.pending[start..start + WINDOW];
+            let p = self.detector.predict_i16(window).clamp(0.0, 1.0);
+            events.extend(self.tracker.push_window(window, p));
+            start += WINDOW;
+        }
+        self.pending.drain(..start);
+        events
+    }
+
+    fn flush(&mut self) {
+        self.tracker.reset();
+        self.detector.reset();
+        self.pending.clear();
+        if let Some(r) = self.resampler.as_mut() {
+            r.flush();
+        }
+    }
+}
