@@ -26,13 +26,13 @@
 //! impl CollectConsent {
 //!     /// Use this when the user gives consent to record.
 //!     #[function_tool]
-//!     async fn consent_given(&mut self, ctx: &mut TaskContext<'_, bool>) {
+//!     async fn consent_given(&mut self, ctx: &mut Ctx<'_, Self>) {
 //!         ctx.complete(true);
 //!     }
 //!
 //!     /// Use this when the user denies consent to record.
 //!     #[function_tool]
-//!     async fn consent_denied(&mut self, ctx: &mut TaskContext<'_, bool>) {
+//!     async fn consent_denied(&mut self, ctx: &mut Ctx<'_, Self>) {
 //!         ctx.complete(false);
 //!     }
 //! }
@@ -43,7 +43,7 @@
 //!
 //! #[function_tools]
 //! impl Assistant {
-//!     async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
+//!     async fn on_enter(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
 //!         if ctx.run_task(CollectConsent).await? {
 //!             ctx.generate_reply("Offer your assistance.").await
 //!         } else {

@@ -275,7 +275,7 @@ impl<T: ActivityInfo> Defaults<T> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not the context of this agent or task",
     label = "a `&mut` parameter of a tool or hook is its context: expected `Context<'_, {R}>`",
-    note = "write `ctx: &mut TaskContext<'_, {R}>` (in an agent `ctx: &mut AgentContext<'_>`), or an alias of it; values the LLM fills in are taken by value, not `&mut`"
+    note = "write `ctx: &mut Ctx<'_, Self>` (long form: `Context<'_, {R}>`), or an alias of it; values the LLM fills in are taken by value, not `&mut`"
 )]
 pub trait ContextOf<'c, R> {
     /// The context itself.

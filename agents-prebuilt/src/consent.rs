@@ -59,7 +59,7 @@ impl CollectConsentTask {
         text
     }
 
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, bool>) -> Result<()> {
+    async fn on_enter(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
         ctx.generate_reply(format!(
             "Ask the user for permission to {}. Make it clear that they can decline.",
             self.purpose.trim()
@@ -69,14 +69,14 @@ impl CollectConsentTask {
 
     /// Call this when the user clearly agrees.
     #[function_tool]
-    async fn consent_given(&mut self, ctx: &mut TaskContext<'_, bool>) -> &'static str {
+    async fn consent_given(&mut self, ctx: &mut Ctx<'_, Self>) -> &'static str {
         ctx.complete(true);
         "Consent recorded."
     }
 
     /// Call this when the user clearly refuses.
     #[function_tool]
-    async fn consent_denied(&mut self, ctx: &mut TaskContext<'_, bool>) -> &'static str {
+    async fn consent_denied(&mut self, ctx: &mut Ctx<'_, Self>) -> &'static str {
         ctx.complete(false);
         "Refusal recorded."
     }

@@ -85,7 +85,7 @@ impl GetDobTask {
 
     /// Completes, or asks for the read-back, once everything asked for is known; otherwise says
     /// what is still missing.
-    fn finish(&mut self, ctx: &mut TaskContext<'_, DobResult>) -> String {
+    fn finish(&mut self, ctx: &mut Ctx<'_, Self>) -> String {
         let Some(date) = self.date else {
             return format!(
                 "Recorded the time of birth. Now ask for the date of birth and call `{}`.",
@@ -245,7 +245,7 @@ capture_tools! {
         #[function_tool]
         async fn update_dob(
             &mut self,
-            ctx: &mut TaskContext<'_, DobResult>,
+            ctx: &mut Ctx<'_, Self>,
             year: i64,
             month: i64,
             day: i64,
@@ -271,7 +271,7 @@ capture_tools! {
         #[function_tool]
         async fn update_time(
             &mut self,
-            ctx: &mut TaskContext<'_, DobResult>,
+            ctx: &mut Ctx<'_, Self>,
             hour: i64,
             minute: i64,
         ) -> Result<String, ToolError> {

@@ -34,7 +34,7 @@
 //!
 //! #[function_tools]
 //! impl SignUpAgent {
-//!     async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
+//!     async fn on_enter(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
 //!         match ctx.run_task(GetEmailTask::new()).await {
 //!             Ok(email) => {
 //!                 ctx.say(format!("Thanks! We'll write to {}.", email.email_address)).await

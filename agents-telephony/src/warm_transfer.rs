@@ -351,7 +351,7 @@ impl WarmTransferTask {
 
 #[function_tools]
 impl WarmTransferTask {
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, WarmTransferResult>) -> Result<()> {
+    async fn on_enter(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
         let history = self.caller_history.as_ref().unwrap_or(ctx.chat_ctx());
         let transcript = render_transcript(history);
         match self.transfer(transcript).await {

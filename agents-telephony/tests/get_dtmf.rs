@@ -19,7 +19,7 @@ struct Desk {
 
 #[function_tools]
 impl Desk {
-    async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
+    async fn on_enter(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
         let Some(task) = self.task.take() else {
             return Ok(());
         };

@@ -29,7 +29,7 @@ impl Reception {
     #[function_tool]
     async fn transfer_to_human(
         &mut self,
-        ctx: &mut AgentContext<'_>,
+        ctx: &mut Ctx<'_, Self>,
     ) -> std::result::Result<String, ToolError> {
         let task =
             WarmTransferTask::new(Arc::new(self.tel.clone()), self.llm.clone(), "+15105550100")

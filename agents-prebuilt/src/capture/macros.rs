@@ -74,7 +74,7 @@ macro_rules! capture_tools {
 
             async fn on_enter(
                 &mut self,
-                ctx: &mut ::agents_core::prelude::TaskContext<'_, $value>,
+                ctx: &mut ::agents_core::prelude::Ctx<'_, Self>,
             ) -> ::agents_core::prelude::Result<()> {
                 let ask = <Self as $crate::capture::Capture>::ask(self).into_owned();
                 ctx.generate_reply(ask).await
@@ -86,7 +86,7 @@ macro_rules! capture_tools {
                 #[allow(clippy::too_many_arguments)]
                 async fn $update(
                     &mut self,
-                    ctx: &mut ::agents_core::prelude::TaskContext<'_, $value>,
+                    ctx: &mut ::agents_core::prelude::Ctx<'_, Self>,
                     $($u_arg: $u_ty $(<$u_in>)?),*
                 ) -> ::core::result::Result<::std::string::String, ::agents_core::prelude::ToolError> {
                     let value = Self::$u_check(self, $($u_arg),*)?;
@@ -101,7 +101,7 @@ macro_rules! capture_tools {
             #[allow(clippy::too_many_arguments)]
             async fn $confirm(
                 &mut self,
-                ctx: &mut ::agents_core::prelude::TaskContext<'_, $value>,
+                ctx: &mut ::agents_core::prelude::Ctx<'_, Self>,
                 $($c_arg: $c_ty $(<$c_in>)?),*
             ) -> ::core::result::Result<::std::string::String, ::agents_core::prelude::ToolError> {
                 let claimed = Self::$c_check(self, $($c_arg),*)?;
@@ -115,7 +115,7 @@ macro_rules! capture_tools {
             #[function_tool]
             async fn $decline(
                 &mut self,
-                ctx: &mut ::agents_core::prelude::TaskContext<'_, $value>,
+                ctx: &mut ::agents_core::prelude::Ctx<'_, Self>,
                 reason: ::std::string::String,
             ) -> ::std::string::String {
                 $crate::capture::decline(

@@ -184,7 +184,7 @@ impl GetCreditCardTask {
         )
     }
 
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, CreditCardResult>) -> Result<()> {
+    async fn on_enter(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
         let issuer = Arc::new(Mutex::new(None));
         let (group, keys) = self.group(&issuer);
         let results = match ctx
@@ -243,7 +243,7 @@ impl GetCreditCardTask {
     #[function_tool]
     async fn decline_card_capture(
         &mut self,
-        ctx: &mut TaskContext<'_, CreditCardResult>,
+        ctx: &mut Ctx<'_, Self>,
         reason: String,
     ) -> String {
         capture::decline(ctx, CARD_WHAT, reason)

@@ -24,7 +24,7 @@ macro_rules! runner {
 
         #[function_tools]
         impl $agent {
-            async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
+            async fn on_enter(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
                 if let Some(task) = self.task.take() {
                     let result = ctx.run_task(task).await;
                     *self.outcome.lock().unwrap() = Some(result);

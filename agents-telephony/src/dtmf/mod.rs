@@ -166,18 +166,18 @@ impl GetDtmfTask {
         }
     }
 
-    fn last_item_id(ctx: &TaskContext<'_, DtmfResult>) -> Option<String> {
+    fn last_item_id(ctx: &Ctx<'_, Self>) -> Option<String> {
         ctx.chat_ctx().items().last().map(|i| i.id().to_string())
     }
 
-    fn arm_timer(&mut self, ctx: &mut TaskContext<'_, DtmfResult>) {
+    fn arm_timer(&mut self, ctx: &mut Ctx<'_, Self>) {
         ctx.set_timer(self.timeout);
         self.armed_at = Self::last_item_id(ctx);
     }
 
     /// Evaluates the keypad buffer: wrong count → the LLM says so; right count → complete or
     /// read back.
-    async fn evaluate(&mut self, ctx: &mut TaskContext<'_, DtmfResult>) -> Result<()> {
+    async fn evaluate(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
         ctx.cancel_timer();
         self.armed_at = None;
         let digits = std::mem::take(&mut self.buffer);
@@ -276,7 +276,7 @@ impl GetDtmfTask {
         text
     }
 
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, DtmfResult>) -> Result<()> {
+    async fn on_enter(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
         ctx.generate_reply(format!(
             "Ask the user to enter their {n}-digit input on the phone keypad{stop}.",
             n = self.num_digits,
@@ -285,7 +285,7 @@ impl GetDtmfTask {
         .await
     }
 
-    async fn on_dtmf(&mut self, ctx: &mut TaskContext<'_, DtmfResult>, digits: &str) -> Result<()> {
+    async fn on_dtmf(&mut self, ctx: &mut Ctx<'_, Self>, digits: &str) -> Result<()> {
         for c in digits.chars() {
             if ctx.is_done() {
                 tracing::debug!(keys = digits.len(), "task done; remaining keys ignored");
@@ -307,7 +307,7 @@ impl GetDtmfTask {
         Ok(())
     }
 
-    async fn on_timer(&mut self, ctx: &mut TaskContext<'_, DtmfResult>) -> Result<()> {
+    async fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>) -> Result<()> {
         if self.buffer.is_empty() {
             return Ok(());
         }
@@ -330,7 +330,7 @@ impl GetDtmfTask {
     #[function_tool]
     async fn record_inputs(
         &mut self,
-        ctx: &mut TaskContext<'_, DtmfResult>,
+        ctx: &mut Ctx<'_, Self>,
         digits: String,
     ) -> std::result::Result<String, ToolError> {
         let digits = Self::clean_digits(&digits)?;
@@ -365,7 +365,7 @@ impl GetDtmfTask {
     #[function_tool]
     async fn confirm_inputs(
         &mut self,
-        ctx: &mut TaskContext<'_, DtmfResult>,
+        ctx: &mut Ctx<'_, Self>,
         digits: String,
     ) -> std::result::Result<(), ToolError> {
         if !self.confirm {
