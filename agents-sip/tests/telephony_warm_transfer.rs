@@ -76,7 +76,10 @@ fn script() -> ScriptedLlm {
             "my internet is down",
             Reply::text("I'm sorry to hear that. Shall I connect you to a technician?"),
         )
-        .on_user("please transfer", Reply::call("transfer_to_human", json!({})))
+        .on_user(
+            "please transfer",
+            Reply::call("transfer_to_human", json!({})),
+        )
         .after_tool(
             "transfer_to_human",
             Reply::dynamic(|req| {
@@ -93,13 +96,19 @@ fn script() -> ScriptedLlm {
         )
         .on_user("take a message", Reply::text("Of course, what message?"))
         .on_user("this is sam", Reply::text(INTRO))
-        .on_user("put them through", Reply::call("connect_to_caller", json!({})))
+        .on_user(
+            "put them through",
+            Reply::call("connect_to_caller", json!({})),
+        )
         .on_user(
             "can't take",
             Reply::call("decline_transfer", json!({"reason": "in a meeting"})),
         )
         .after_tool("decline_transfer", Reply::text(GOODBYE))
-        .on_user("after the tone", Reply::call("voicemail_detected", json!({})))
+        .on_user(
+            "after the tone",
+            Reply::call("voicemail_detected", json!({})),
+        )
 }
 
 /// The caller on the phone with the agent, the agent's session, and its telephony.
@@ -252,7 +261,10 @@ async fn accepted_transfer_bridges_caller_and_human_media() {
     );
     // The human was briefed over the line and heard by the STT.
     assert_eq!(h.tts.spoken(), vec![INTRO.to_string()]);
-    assert_eq!(h.stt.heard(), vec![HELLO.0.to_string(), ACCEPT.0.to_string()]);
+    assert_eq!(
+        h.stt.heard(),
+        vec![HELLO.0.to_string(), ACCEPT.0.to_string()]
+    );
     h.caller_heard_hold_audio();
     assert!(!h.tel.is_on_hold(&h.tel.caller()));
     // The agent left: its voice pipeline got the caller's hangup.
@@ -276,7 +288,10 @@ async fn accepted_transfer_bridges_caller_and_human_media() {
     let human_mark = human.ear.lock().unwrap().samples.len();
     let caller_tone = tone(1500.0, 600);
     let human_tone = tone(1800.0, 600);
-    let (a, _) = tokio::join!(h.caller.play(&caller_tone), play(&mut human.out, &human_tone));
+    let (a, _) = tokio::join!(
+        h.caller.play(&caller_tone),
+        play(&mut human.out, &human_tone)
+    );
     a.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     let (mut to_human, mut to_caller) = (0, 0);
@@ -285,10 +300,19 @@ async fn accepted_transfer_bridges_caller_and_human_media() {
         to_human = frames_at(&human.ear.lock().unwrap().samples[human_mark..], 1500.0);
         to_caller = frames_at(&h.caller.recorded()[caller_mark..], 1800.0);
     }
-    assert!(to_human >= 20, "the human heard {to_human} frames of the caller");
-    assert!(to_caller >= 20, "the caller heard {to_caller} frames of the human");
+    assert!(
+        to_human >= 20,
+        "the human heard {to_human} frames of the caller"
+    );
+    assert!(
+        to_caller >= 20,
+        "the caller heard {to_caller} frames of the human"
+    );
     // Hold audio stopped before the caller was connected.
-    assert_eq!(frames_at(&h.caller.recorded()[caller_mark..], HOLD_TONE_HZ), 0);
+    assert_eq!(
+        frames_at(&h.caller.recorded()[caller_mark..], HOLD_TONE_HZ),
+        0
+    );
 
     // The caller hangs up: the bridge ends the human's call too, and nothing leaks.
     let human_control = human.control.clone();
@@ -317,7 +341,10 @@ async fn declined_by_the_human_resumes_the_caller() {
     );
     assert_eq!(h.tts.spoken(), vec![INTRO.to_string(), GOODBYE.to_string()]);
     let human = stayed.recv().await.unwrap();
-    assert!(ended(&human.control).await, "the agent hung up on the human");
+    assert!(
+        ended(&human.control).await,
+        "the agent hung up on the human"
+    );
     h.caller_heard_hold_audio();
     h.caller_resumed().await;
     h.session.close().await;
@@ -357,7 +384,12 @@ async fn decline_while_ringing_and_other_statuses_are_typed() {
 async fn no_answer_within_the_ringing_timeout_cancels() {
     let [_, _, phone_ports] = ports(5);
     let (phone_addr, phone_handle) = ringing_phone(phone_ports).await;
-    let h = harness(5, format!("sip:sam@{phone_addr}"), Duration::from_millis(1500)).await;
+    let h = harness(
+        5,
+        format!("sip:sam@{phone_addr}"),
+        Duration::from_millis(1500),
+    )
+    .await;
     let started = tokio::time::Instant::now();
     assert_eq!(h.transfer().await, Err(Some(TransferError::NoAnswer)));
     assert!(started.elapsed() >= Duration::from_millis(1500));
@@ -430,7 +462,10 @@ async fn caller_hanging_up_during_the_consult_fails_typed_and_frees_the_human() 
         // `TransferError` has no caller-hung-up variant: the bridge to the caller fails
         // with `LegGone`, reported as `Failed`.
         Err(Some(TransferError::Failed { reason })) => {
-            assert!(reason.contains(&format!("leg {caller} is gone")), "{reason}")
+            assert!(
+                reason.contains(&format!("leg {caller} is gone")),
+                "{reason}"
+            )
         }
         other => panic!("{other:?}"),
     }

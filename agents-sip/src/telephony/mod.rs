@@ -113,7 +113,8 @@ struct State {
 /// server's call handler running until [`caller_control`](Self::caller_control) reports the
 /// call ended: when a handler returns, the server hangs its call up, bridged or not.
 ///
-/// Dropping it hangs up every leg that is not bridged.
+/// Dropping it hangs up the dialed legs that are not bridged (the caller's call ends with
+/// the server's handler).
 pub struct SipTelephony {
     server: ServerHandle,
     voice: Voice,

@@ -98,7 +98,8 @@ impl SipTelephony {
     }
 
     async fn do_say(&self, leg: &CallLeg, text: &str) -> Result<(), TelephonyError> {
-        let (mut output, control) = self.with_leg(leg, |l| (l.output.clone(), l.control.clone()))?;
+        let (mut output, control) =
+            self.with_leg(leg, |l| (l.output.clone(), l.control.clone()))?;
         match speak(self.voice.tts.as_ref(), text, &mut output, &control).await {
             Ok(()) => Ok(()),
             Err(VoiceFailure::Gone) => Err(TelephonyError::LegGone { leg: leg.clone() }),

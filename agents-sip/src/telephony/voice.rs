@@ -50,7 +50,11 @@ pub(crate) async fn speak(
     let provider = |e: agents_voice::VoiceError| VoiceFailure::Provider(e.to_string());
     let mut stream = tts.stream().map_err(provider)?;
     let closed = || VoiceFailure::Provider("the TTS stream closed its input".into());
-    for input in [TtsInput::Text(text.to_string()), TtsInput::Flush, TtsInput::EndInput] {
+    for input in [
+        TtsInput::Text(text.to_string()),
+        TtsInput::Flush,
+        TtsInput::EndInput,
+    ] {
         stream.input.send(input).await.map_err(|_| closed())?;
     }
     let mut resampler: Option<Resampler> = None;
