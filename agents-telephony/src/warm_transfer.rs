@@ -49,6 +49,10 @@ pub enum TransferError {
     /// The human agent hung up before agreeing to take the call.
     #[error("the human agent hung up before accepting the transfer")]
     HumanHungUp,
+    /// The caller hung up while on hold, before the human could be connected; the human's leg
+    /// is hung up too.
+    #[error("the caller hung up before the transfer was connected")]
+    CallerHungUp,
     /// The transfer machinery failed: the phone system (hold, bridge) or the briefing LLM, or the
     /// human gave no decision within the turn limit.
     #[error("the transfer failed: {reason}")]
@@ -241,6 +245,9 @@ impl WarmTransferTask {
             Ok(leg) => leg,
             Err(e) => {
                 log_failure("hang up the human leg", tel.hang_up(&human).await);
+                if matches!(&e, TelephonyError::LegGone { leg } if *leg == caller) {
+                    return Err(TransferError::CallerHungUp);
+                }
                 log_failure("take the caller off hold", tel.unhold(&caller).await);
                 return Err(TransferError::Failed {
                     reason: e.to_string(),
