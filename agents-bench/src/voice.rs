@@ -11,16 +11,18 @@
 //!   `min_delay = 0` (so endpointing waits nothing), an LLM that answers at once, a TTS that
 //!   answers each segment with one frame at once, and an output that records when each frame
 //!   arrives. p50/p99 over the turns.
-//! - `idle_voice_session_heap`: live heap per voice session minus that of a text session with
-//!   the same agent and LLM, after 1 s of 8 kHz silence went through each (so the resampler
-//!   and VAD state exist), from the counting allocator.
+//! - `idle_voice_session_heap_beyond_text`: live heap per voice session minus that of a text
+//!   session with the same agent and LLM, from the counting allocator, after 1 s of 8 kHz
+//!   digital silence (the pipeline creates its VAD stream and resampler at the first sound,
+//!   so they do not exist yet) and, as `..._after_sound`, after 1 s of low-level noise (they
+//!   do), with the input path, the resampler and the VAD stream measured alone.
 
 use crate::alloc::Counter;
 use crate::stats::Samples;
 use crate::{multi_thread_runtime, Config, Figure};
 use agents_core::llm::{ChatChunk, ChatRequest, ChatStream, Llm, LlmError, Usage};
 use agents_core::prelude::*;
-use agents_voice::audio::AudioFrame;
+use agents_voice::audio::{AudioFrame, Resampler};
 use agents_voice::error::VoiceResult;
 use agents_voice::io::{AudioOutput, InputEvent, PlaybackFinished, TestAudioOutput};
 use agents_voice::pipeline::{AgentState, InputPath, VoiceEvent, VoiceOptions, VoiceSession};
@@ -29,7 +31,7 @@ use agents_voice::stt::{
 };
 use agents_voice::testing::fakes::FakeTts;
 use agents_voice::tts::{SynthesizedAudio, Tts, TtsInput, TtsStream};
-use agents_voice::vad::{EarshotVad, VadOptions};
+use agents_voice::vad::{EarshotVad, Vad, VadOptions};
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use std::sync::{Arc, Mutex};
@@ -389,62 +391,124 @@ fn latency_figures(turns: usize) -> Vec<Figure> {
     out
 }
 
+/// 20 ms of low-level noise (about −56 dBFS): not speech, but not silence either, so a
+/// session that heard it holds its VAD and resampler.
+fn quiet_noise(rate: u32, seed: &mut u32) -> AudioFrame {
+    let samples = (0..rate as usize / 50)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 17;
+            *seed ^= *seed << 5;
+            (*seed % 101) as i16 - 50
+        })
+        .collect();
+    AudioFrame::new(samples, rate, 1).expect("mono")
+}
+
+/// Live heap per item of `make()`, over `n` items.
+async fn heap_per<T, F: std::future::Future<Output = T>>(
+    n: usize,
+    mut make: impl FnMut() -> F,
+) -> f64 {
+    let c = Counter::start();
+    let mut items = Vec::with_capacity(n);
+    for _ in 0..n {
+        items.push(make().await);
+    }
+    let bytes = c.stop().net_bytes as f64 / n as f64;
+    drop(items);
+    // Dropped sessions end their tasks on the workers: let that finish, so its frees do not
+    // count against the next measurement.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    bytes
+}
+
 fn memory_figures(n: usize) -> Vec<Figure> {
     let rt = multi_thread_runtime(2);
     rt.block_on(async {
-        let silence = AudioFrame::silence(8_000, 1, Duration::from_millis(20));
+        let silence = vec![AudioFrame::silence(8_000, 1, Duration::from_millis(20)); 50];
+        let mut seed = 0x2545_f491_u32;
+        let noise: Vec<AudioFrame> = (0..50).map(|_| quiet_noise(8_000, &mut seed)).collect();
+        let noise16: Vec<AudioFrame> = (0..50).map(|_| quiet_noise(16_000, &mut seed)).collect();
         // Warm-up outside the measurement (lazy statics, runtime buffers).
-        let _ = start_voice(&silence).await;
-        // Of which: the input path (resampler 8 → 16 kHz + VAD state).
-        let c = Counter::start();
-        let mut paths = Vec::with_capacity(n);
-        for _ in 0..n {
+        let _ = start_voice(&noise).await;
+        // Of which, once sound was heard: the input path (resampler 8 → 16 kHz + VAD
+        // state), the resampler alone and the VAD stream alone.
+        let path_bytes = heap_per(n, || async {
             let mut p = InputPath::new(&EarshotVad::new(VadOptions::default()));
-            for _ in 0..50 {
-                p.push(&silence).expect("valid frame");
+            for f in &noise {
+                p.push(f).expect("valid frame");
             }
-            paths.push(p);
-        }
-        let path_bytes = c.stop().net_bytes as f64 / n as f64;
-        drop(paths);
-        let c = Counter::start();
-        let mut text = Vec::with_capacity(n);
-        for _ in 0..n {
+            p
+        })
+        .await;
+        let resampler_bytes = heap_per(n, || async {
+            let mut r = Resampler::new(8_000, 16_000, 1).expect("valid rates");
+            for f in &noise {
+                r.process(f).expect("valid frame");
+            }
+            r
+        })
+        .await;
+        let vad_bytes = heap_per(n, || async {
+            let mut v = EarshotVad::new(VadOptions::default()).stream();
+            for f in &noise16 {
+                v.push_frame(f);
+            }
+            v
+        })
+        .await;
+        let text_bytes = heap_per(n, || async {
             let s = AgentSession::builder()
                 .llm(InstantVoiceLlm::default())
                 .build()
                 .unwrap();
             s.start(VoiceBenchAgent).await.unwrap();
-            text.push(s);
-        }
-        let text_bytes = c.stop().net_bytes as f64 / n as f64;
-        let c = Counter::start();
-        let mut voice = Vec::with_capacity(n);
-        for _ in 0..n {
-            voice.push(start_voice(&silence).await);
-        }
-        let voice_bytes = c.stop().net_bytes as f64 / n as f64;
-        drop(text);
-        drop(voice);
-        vec![Figure::new(
-            BENCH,
-            "idle_voice_session_heap_beyond_text",
-            (voice_bytes - text_bytes) / 1024.0,
-            "KiB",
-        )
-        .at_most(64.0)
-        .with("sessions", n as u64)
-        .with("text_session_kib", text_bytes / 1024.0)
-        .with("voice_session_kib", voice_bytes / 1024.0)
-        .with("of_which_input_path_kib", path_bytes / 1024.0)
-        .with("input", "1 s of 8 kHz silence fed, then idle")]
+            s
+        })
+        .await;
+        let silent_bytes = heap_per(n, || start_voice(&silence)).await;
+        let noisy_bytes = heap_per(n, || start_voice(&noise)).await;
+        let kib = |b: f64| b / 1024.0;
+        vec![
+            Figure::new(
+                BENCH,
+                "idle_voice_session_heap_beyond_text",
+                kib(silent_bytes - text_bytes),
+                "KiB",
+            )
+            .at_most(64.0)
+            .with("sessions", n as u64)
+            .with("text_session_kib", kib(text_bytes))
+            .with("voice_session_kib", kib(silent_bytes))
+            .with(
+                "input",
+                "1 s of 8 kHz digital silence fed, then idle (VAD and resampler not created yet)",
+            ),
+            Figure::new(
+                BENCH,
+                "idle_voice_session_heap_beyond_text_after_sound",
+                kib(noisy_bytes - text_bytes),
+                "KiB",
+            )
+            .at_most(64.0)
+            .with("sessions", n as u64)
+            .with("voice_session_kib", kib(noisy_bytes))
+            .with("of_which_input_path_kib", kib(path_bytes))
+            .with("of_which_resampler_8k_to_16k_kib", kib(resampler_bytes))
+            .with("of_which_vad_stream_kib", kib(vad_bytes))
+            .with(
+                "input",
+                "1 s of 8 kHz low-level noise (-56 dBFS, no speech) fed, then idle",
+            ),
+        ]
     })
 }
 
-/// A started voice session that has heard 1 s of 8 kHz silence; kept alive by the returned
-/// values.
+/// A started voice session that has heard `frames` (20 ms of 8 kHz each); kept alive by
+/// the returned values.
 async fn start_voice(
-    silence: &AudioFrame,
+    frames: &[AudioFrame],
 ) -> (
     agents_voice::pipeline::VoiceHandle,
     mpsc::Sender<InputEvent>,
@@ -463,8 +527,8 @@ async fn start_voice(
         .start(VoiceBenchAgent, rx, TestAudioOutput::new(16_000))
         .await
         .unwrap();
-    for _ in 0..50 {
-        tx.send(InputEvent::Audio(silence.clone())).await.unwrap();
+    for f in frames {
+        tx.send(InputEvent::Audio(f.clone())).await.unwrap();
     }
     // Let the pipeline consume them.
     while tx.capacity() < tx.max_capacity() {

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use agents_core::session::{AgentSession, InputModality, SessionEvent};
 use tokio::sync::mpsc;
@@ -13,6 +14,7 @@ use super::input_path::InputPath;
 use super::options::{SayOptions, VoiceOptions};
 use super::playout::{PlayoutCmd, PlayoutReport};
 use super::speeches::SpeechBook;
+use super::turn_limit::TurnLimitCounter;
 use super::turns::{Op, TurnDone};
 use super::PipelineError;
 
@@ -95,6 +97,7 @@ pub(crate) struct Driver {
     deferred: VecDeque<Op>,
     e2e_anchor: Option<Instant>,
     errors: [u32; 3],
+    turn_limit: TurnLimitCounter,
 }
 
 impl Driver {
@@ -142,6 +145,7 @@ impl Driver {
             deferred: VecDeque::new(),
             e2e_anchor: None,
             errors: [0; 3],
+            turn_limit: TurnLimitCounter::default(),
         }
     }
 
@@ -274,12 +278,16 @@ impl Driver {
                 if ev.speaking && ev.speech_duration >= self.opts.interruption.min_duration {
                     self.on_user_activity();
                 }
+                if ev.speaking {
+                    self.check_turn_limit(ev.speech_duration);
+                }
             }
             VadEventKind::EndOfSpeech => {
                 self.user_speaking = false;
                 let stop = now.checked_sub(ev.silence_duration).unwrap_or(now);
                 self.last_speaking = Some(stop);
                 self.set_user_state(UserState::Listening, now);
+                self.turn_limit.utterance_ended(ev.speech_duration);
                 if self.paused {
                     if let Some(t) = self.opts.interruption.false_interruption_timeout {
                         self.resume_at = Some(now + t);
@@ -309,6 +317,7 @@ impl Driver {
                     is_final: false,
                     language,
                 });
+                self.check_turn_limit(Duration::ZERO);
             }
             SpeechEventKind::FinalTranscript if !text.is_empty() => {
                 self.errors[Component::Stt as usize] = 0;
@@ -323,6 +332,7 @@ impl Driver {
                     is_final: true,
                     language,
                 });
+                self.check_turn_limit(Duration::ZERO);
                 let min_words = self.opts.interruption.min_words;
                 let enough = min_words == 0 || self.words() >= min_words;
                 if (self.paused || self.interruptible_reply()) && enough {
@@ -340,11 +350,31 @@ impl Driver {
     // ----- endpointing -----
 
     fn words(&self) -> usize {
-        self.transcript
-            .split_whitespace()
-            .chain(self.interim.split_whitespace())
-            .filter(|w| w.chars().any(char::is_alphanumeric))
-            .count()
+        count_words(&self.transcript) + count_words(&self.interim)
+    }
+
+    /// Reports the user turn limit once it is passed; `speaking` is the current
+    /// utterance's speech so far.
+    fn check_turn_limit(&mut self, speaking: Duration) {
+        let limit = &self.opts.user_turn_limit;
+        if limit.max_words.is_none() && limit.max_duration.is_none() {
+            return;
+        }
+        let mut pending = self.transcript.clone();
+        if !self.interim.is_empty() {
+            if !pending.is_empty() {
+                pending.push(' ');
+            }
+            pending.push_str(&self.interim);
+        }
+        let words = self.words();
+        if let Some(x) = self.turn_limit.check(limit, &pending, words, speaking) {
+            self.emit(VoiceEvent::UserTurnExceeded {
+                transcript: x.transcript,
+                words: x.words,
+                duration: x.duration.as_secs_f64(),
+            });
+        }
     }
 
     fn try_commit(&mut self) {
@@ -374,6 +404,8 @@ impl Driver {
     fn commit(&mut self, now: Instant) {
         self.commit_after_speech = false;
         let text = std::mem::take(&mut self.transcript);
+        let words = count_words(&text);
+        self.turn_limit.committed(&text, words);
         self.interim.clear();
         let rel = |t: Instant| t.saturating_duration_since(self.origin);
         let anchors = TurnAnchors {
@@ -498,6 +530,9 @@ impl Driver {
 
     fn set_agent_state(&mut self, new: AgentState) {
         if new != self.agent_state {
+            if new == AgentState::Speaking {
+                self.turn_limit.reset();
+            }
             let old = std::mem::replace(&mut self.agent_state, new);
             self.emit(VoiceEvent::AgentState { old, new });
         }
@@ -536,6 +571,13 @@ impl Driver {
         }
         Ok(())
     }
+}
+
+/// Words as interruptions and the turn limit count them (tokens with a letter or digit).
+fn count_words(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
 }
 
 async fn recv_stt(

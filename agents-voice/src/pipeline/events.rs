@@ -117,6 +117,17 @@ pub enum VoiceEvent {
         /// Whether it was cut short.
         interrupted: bool,
     },
+    /// The user said more than [`UserTurnLimit`](super::UserTurnLimit) allows since the
+    /// agent last spoke (reported once until the agent speaks again). The application
+    /// decides what to do, e.g. `say` something to regain the floor.
+    UserTurnExceeded {
+        /// What the user said since the agent last spoke.
+        transcript: String,
+        /// Words counted.
+        words: usize,
+        /// Seconds of speech counted.
+        duration: f64,
+    },
     /// A provider or turn failed; `fatal` when the error budget is spent.
     Error {
         /// `stt`, `llm`, `tts` or `session`.
@@ -178,6 +189,9 @@ impl VoiceEvent {
                 "playback_finished position={playback_position:.3}s interrupted={interrupted}"
             ),
             VoiceEvent::SpeechCommitted { .. } => return None,
+            VoiceEvent::UserTurnExceeded {
+                words, duration, ..
+            } => format!("user_turn_exceeded words={words} duration={duration:.3}s"),
             VoiceEvent::Error {
                 component,
                 message,

@@ -33,6 +33,7 @@ mod input_path;
 pub mod options;
 mod playout;
 mod speeches;
+mod turn_limit;
 mod turns;
 
 use std::sync::{Arc, Mutex};
@@ -46,7 +47,8 @@ pub use events::{AgentState, InterruptionCause, TimedEvent, UserState, VoiceEven
 pub use heard::{heard_text, SegmentAudio};
 pub use input_path::InputPath;
 pub use options::{
-    EndpointingOptions, InterruptionOptions, SayOptions, SpeechPriority, VoiceOptions,
+    EndpointingOptions, InterruptionOptions, SayOptions, SpeechPriority, UserTurnLimit,
+    VoiceOptions,
 };
 
 use crate::io::{AudioInput, AudioOutput};
@@ -176,7 +178,7 @@ impl VoiceSessionBuilder {
             self.options,
             self.session.clone(),
             self.subscribers.clone(),
-            InputPath::new(vad.as_ref()),
+            InputPath::deferred(vad),
             stt,
             playout_tx,
             ops_tx,
@@ -229,7 +231,9 @@ impl VoiceHandle {
     }
 
     /// Stops the agent's current reply (LLM and audio) and drops queued speech; the history
-    /// keeps what was heard.
+    /// keeps what was heard. With nothing playing or pending it does nothing; while an
+    /// uninterruptible speech ([`SayOptions::allow_interruptions`] false) plays, it does
+    /// nothing either (that speech and the queue behind it play on).
     pub fn interrupt(&self) {
         let _ = self.cmds.send(DriverCmd::Interrupt);
     }

@@ -50,6 +50,17 @@ impl Default for InterruptionOptions {
     }
 }
 
+/// A limit on how much the user says before the agent speaks (off by default). When either
+/// bound is passed, the pipeline reports [`VoiceEvent::UserTurnExceeded`](super::VoiceEvent)
+/// once; counts accumulate across turns and reset when the agent starts speaking.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UserTurnLimit {
+    /// Most words (final and interim transcripts); `None` = no word limit.
+    pub max_words: Option<usize>,
+    /// Most speech time (as the VAD measures it); `None` = no time limit.
+    pub max_duration: Option<Duration>,
+}
+
 /// All settings of a voice pipeline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VoiceOptions {
@@ -64,6 +75,8 @@ pub struct VoiceOptions {
     pub filter_tts_text: bool,
     /// Wait before recreating a failed STT stream (0.5 s).
     pub stt_reconnect_interval: Duration,
+    /// How much the user may say before the agent speaks (off).
+    pub user_turn_limit: UserTurnLimit,
 }
 
 impl Default for VoiceOptions {
@@ -74,6 +87,7 @@ impl Default for VoiceOptions {
             max_unrecoverable_errors: 3,
             filter_tts_text: true,
             stt_reconnect_interval: Duration::from_millis(500),
+            user_turn_limit: UserTurnLimit::default(),
         }
     }
 }

@@ -43,8 +43,9 @@ pub(crate) enum PlayoutReport {
     FirstAudio { ttfb: Duration },
     /// The speech's first frame went to the output.
     Started { id: u64, at: Instant },
-    /// The speech ended (played, interrupted, dropped from the queue, or failed).
-    Finished(SpeechOutcome),
+    /// The speech ended (played, interrupted, dropped from the queue, or failed). Boxed: it
+    /// is rare and large, and the channel's blocks are sized by the largest variant.
+    Finished(Box<SpeechOutcome>),
 }
 
 /// How a speech ended.
@@ -79,7 +80,9 @@ pub(crate) async fn run_playout(
             let interrupted = player.play(&mut cmds, &mut queue).await;
             if interrupted {
                 for job in queue.drain() {
-                    let _ = reports.send(PlayoutReport::Finished(SpeechOutcome::dropped(job.id)));
+                    let _ = reports.send(PlayoutReport::Finished(Box::new(
+                        SpeechOutcome::dropped(job.id),
+                    )));
                 }
             }
             continue;
@@ -89,7 +92,9 @@ pub(crate) async fn run_playout(
             Some(PlayoutCmd::Enqueue(job)) => queue.push(job),
             Some(PlayoutCmd::Interrupt) => {
                 for job in queue.drain() {
-                    let _ = reports.send(PlayoutReport::Finished(SpeechOutcome::dropped(job.id)));
+                    let _ = reports.send(PlayoutReport::Finished(Box::new(
+                        SpeechOutcome::dropped(job.id),
+                    )));
                 }
             }
             Some(PlayoutCmd::Pause) | Some(PlayoutCmd::Resume) => {}
@@ -420,17 +425,19 @@ impl<'a> Player<'a> {
         } else {
             full_text.clone()
         };
-        let _ = self.reports.send(PlayoutReport::Finished(SpeechOutcome {
-            id: self.job.id,
-            started: self.started,
-            playback: PlaybackFinished {
-                interrupted,
-                ..playback
-            },
-            heard,
-            full_text,
-            audio: self.audio,
-            error: self.error.take(),
-        }));
+        let _ = self
+            .reports
+            .send(PlayoutReport::Finished(Box::new(SpeechOutcome {
+                id: self.job.id,
+                started: self.started,
+                playback: PlaybackFinished {
+                    interrupted,
+                    ..playback
+                },
+                heard,
+                full_text,
+                audio: self.audio,
+                error: self.error.take(),
+            })));
     }
 }

@@ -100,6 +100,10 @@ impl VadStream for EarshotStream {
         events
     }
 
+    fn skip_silence(&mut self, duration: std::time::Duration) {
+        self.tracker.skip(duration);
+    }
+
     fn flush(&mut self) {
         self.tracker.reset();
         self.detector.reset();

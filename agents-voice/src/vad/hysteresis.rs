@@ -66,6 +66,12 @@ impl SpeechTracker {
         let is_speech = probability >= self.opts.activation_threshold
             || (self.speaking && probability > self.opts.deactivation_threshold);
         let cap = self.samples(self.opts.max_buffered_speech + self.opts.prefix_padding) as usize;
+        if self.buffer.capacity() == 0 {
+            // Outside speech the buffer holds at most the prefix padding, a speech run shorter
+            // than min_speech and one window: reserve exactly that, not a doubling past it.
+            let idle = self.samples(self.opts.prefix_padding + self.opts.min_speech) as usize;
+            self.buffer.reserve_exact(idle + 2 * window.len());
+        }
         if !self.speaking || self.buffer.len() + window.len() <= cap {
             // Not speaking: the buffer is trimmed to the prefix padding below.
             self.buffer.extend_from_slice(window);
@@ -125,6 +131,11 @@ impl SpeechTracker {
             speaking: self.speaking,
             frames,
         }
+    }
+
+    /// Moves stream time on by `d` of silence that was not pushed.
+    pub fn skip(&mut self, d: Duration) {
+        self.pushed += self.samples(d);
     }
 
     /// Hard segment boundary: forgets speech/silence state and buffered audio; stream

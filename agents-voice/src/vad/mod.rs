@@ -58,6 +58,13 @@ pub trait VadStream: Send {
     fn push_frame(&mut self, frame: &AudioFrame) -> Vec<VadEvent>;
     /// Hard segment boundary: resets speech/silence state (no EOS is emitted).
     fn flush(&mut self);
+    /// `duration` of silence went by without being pushed (a caller that creates the stream
+    /// only at the first sound skips the silence before it): stream time moves on, so event
+    /// timestamps stay in stream time. The default ignores it (timestamps then count from
+    /// the first pushed frame).
+    fn skip_silence(&mut self, duration: std::time::Duration) {
+        let _ = duration;
+    }
 }
 
 /// VAD tuning, defaults as the reference's `inference.VAD`.

@@ -136,7 +136,7 @@ impl Driver {
                 }
                 let error = outcome.error.clone();
                 let ok = outcome.started && error.is_none();
-                self.book.set_outcome(outcome);
+                self.book.set_outcome(*outcome);
                 if let Some(e) = error {
                     self.count_error(Component::Tts, e.to_string())?;
                     // A TTS failure ends the whole reply, as an interruption would.
@@ -221,9 +221,16 @@ impl Driver {
     pub(super) fn on_cmd(&mut self, cmd: DriverCmd) {
         match cmd {
             DriverCmd::Interrupt => {
-                if self.reply_active() || self.paused {
-                    self.interrupt_all(InterruptionCause::Programmatic);
+                // Nothing to stop (done or already interrupted): a no-op.
+                if !(self.reply_active() || self.paused) {
+                    return;
                 }
+                // A protected current speech shields it and everything queued behind it.
+                if self.book.current().is_some_and(|s| !s.allow_interruptions) {
+                    tracing::warn!("interrupt() ignored: the current speech is uninterruptible");
+                    return;
+                }
+                self.interrupt_all(InterruptionCause::Programmatic);
             }
             DriverCmd::Say(text, opts) => {
                 self.pending_say.push_back((text.clone(), opts));

@@ -118,4 +118,8 @@ impl VadStream for FakeVadStream {
     }
 
     fn flush(&mut self) {}
+
+    fn skip_silence(&mut self, duration: Duration) {
+        self.pushed += duration;
+    }
 }
