@@ -127,7 +127,18 @@ async fn keepalive_flows_while_no_audio_is_sent_and_flush_finalizes() {
     o.keepalive = ms(50);
     let stt = DeepgramStt::new(o);
     let mut stream = stt.stream().unwrap();
-    tokio::time::sleep(ms(300)).await;
+    // Wait (bounded) until keepalives have flowed; connecting may be slow on a loaded machine.
+    let keepalives = || {
+        server
+            .control_messages()
+            .iter()
+            .filter(|c| *c == "KeepAlive")
+            .count()
+    };
+    let deadline = tokio::time::Instant::now() + ms(10_000);
+    while keepalives() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(ms(20)).await;
+    }
     stream.input.send(SttInput::Flush).await.unwrap();
     stream.input.send(SttInput::EndInput).await.unwrap();
     while let Some(ev) = stream.events.recv().await {
