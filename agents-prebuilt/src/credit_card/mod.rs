@@ -241,11 +241,7 @@ impl GetCreditCardTask {
     /// # Arguments
     /// * `reason` - Why, in a few words
     #[function_tool]
-    async fn decline_card_capture(
-        &mut self,
-        ctx: &mut Ctx<'_, Self>,
-        reason: String,
-    ) -> String {
+    async fn decline_card_capture(&mut self, ctx: &mut Ctx<'_, Self>, reason: String) -> String {
         capture::decline(ctx, CARD_WHAT, reason)
     }
 }
