@@ -43,7 +43,7 @@ impl CallTranscript {
 
     /// Records a session event (as console mode does).
     pub fn session(&mut self, event: &SessionEvent) {
-        if matches!(event, SessionEvent::TextDelta { .. }) {
+        if self.file.is_none() || matches!(event, SessionEvent::TextDelta { .. }) {
             return;
         }
         match serde_json::to_value(event) {
@@ -54,6 +54,9 @@ impl CallTranscript {
 
     /// Records a voice pipeline event.
     pub fn voice(&mut self, event: &TimedEvent) {
+        if self.file.is_none() {
+            return;
+        }
         if matches!(
             event.event,
             VoiceEvent::UserTranscript {

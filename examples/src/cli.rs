@@ -1,5 +1,6 @@
 //! The command line every example shares: `console` with a real model, `demo` with a scripted
-//! one, `voice` on a recorded caller, `sip` on phone calls, and the options of each.
+//! one, `voice` on a recorded caller, `sip` on phone calls, `web` in the browser, and the options
+//! of each.
 
 use agents_core::llm::openai::OpenAiLlmBuilder;
 use std::net::{IpAddr, SocketAddr};
@@ -37,6 +38,9 @@ pub enum Command {
     /// Answer phone calls over SIP until SIGTERM (STT, TTS and model from the environment,
     /// or `--scripted`).
     Sip(SipArgs),
+    /// Serve a browser voice playground: talk to the agent with the microphone, see the live
+    /// transcript (STT, TTS and model from the environment, or `--scripted`).
+    Web(WebArgs),
 }
 
 impl Command {
@@ -47,7 +51,8 @@ impl Command {
             Command::Demo(_) => Mode::Demo,
             Command::Voice(args) if args.scripted => Mode::Demo,
             Command::Sip(args) if args.scripted => Mode::Demo,
-            Command::Voice(_) | Command::Sip(_) => Mode::Console,
+            Command::Web(args) if args.scripted => Mode::Demo,
+            Command::Voice(_) | Command::Sip(_) | Command::Web(_) => Mode::Console,
         }
     }
 }
@@ -56,9 +61,9 @@ impl Command {
 /// call).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// A real model: `console`, and `voice` or `sip` without `--scripted`.
+    /// A real model: `console`, and `voice`, `sip` or `web` without `--scripted`.
     Console,
-    /// The demo's scripted model: `demo`, and `voice` or `sip` with `--scripted`.
+    /// The demo's scripted model: `demo`, and `voice`, `sip` or `web` with `--scripted`.
     Demo,
 }
 
@@ -172,6 +177,25 @@ pub struct SipArgs {
     pub model: ConsoleArgs,
 }
 
+/// Options of `web`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WebArgs {
+    /// Address to serve the page on (HTTP and WebSocket); port 0 picks a free one (printed
+    /// at start). Loopback by default: anyone who reaches the page spends your API budget.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Write one JSON-lines transcript per connection here, named `<connection id>.jsonl`.
+    #[arg(long, value_name = "DIR")]
+    pub transcript_dir: Option<PathBuf>,
+    /// No key, no network: the demo's scripted model, each utterance heard as the demo's next
+    /// line, and a tone for the agent's voice.
+    #[arg(long)]
+    pub scripted: bool,
+    /// The model's options (as for `console`).
+    #[command(flatten)]
+    pub model: ConsoleArgs,
+}
+
 /// No options of the example's own.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct NoArgs {}
@@ -187,7 +211,9 @@ fn port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
     };
     let (a, b) = (port(a)?, port(b)?);
     if a > b {
-        return Err(format!("the range {a}-{b} is empty (the first port must come first)"));
+        return Err(format!(
+            "the range {a}-{b} is empty (the first port must come first)"
+        ));
     }
     Ok(a..=b)
 }

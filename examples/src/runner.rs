@@ -141,6 +141,14 @@ impl<A: Agent, E: clap::Args> Example<A, E> {
                 }
                 return crate::sip_mode::run(args, self.demo, calls).await;
             }
+            Command::Web(args) => {
+                if cli.transcript.is_some() {
+                    return console::fail(
+                        "`web` writes one transcript per connection: use --transcript-dir DIR instead of --transcript",
+                    );
+                }
+                return crate::web_mode::run(args, &program_name(), self.demo, calls).await;
+            }
             Command::Console(args) => {
                 let (llm, what) = match model_from_env(args) {
                     Ok(x) => x,
@@ -233,7 +241,8 @@ fn usage(name: &str) -> String {
          OPENAI_BASE_URL=http://localhost:11434/v1 cargo run -p agents-examples --bin {name} -- console --model llama3.1\n  \
          cargo run -p agents-examples --bin {name} -- voice --scripted --caller caller.wav --out agent.wav\n  \
          OPENAI_API_KEY=sk-... cargo run -p agents-examples --bin {name} -- voice --caller caller.wav --out agent.wav\n  \
-         OPENAI_API_KEY=sk-... cargo run -p agents-examples --bin {name} -- sip --listen 127.0.0.1:5080 --transcript-dir calls\n\n\
+         OPENAI_API_KEY=sk-... cargo run -p agents-examples --bin {name} -- sip --listen 127.0.0.1:5080 --transcript-dir calls\n  \
+         OPENAI_API_KEY=sk-... cargo run -p agents-examples --bin {name} -- web --listen 127.0.0.1:8080\n\n\
          Logs: RUST_LOG=warn (or debug) prints the library's logs on stderr."
     )
 }

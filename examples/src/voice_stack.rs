@@ -35,7 +35,7 @@ pub struct VoiceStack {
 #[derive(Clone)]
 pub enum VoiceSource {
     /// The providers configured in the environment (`VoiceConfig::from_env`).
-    Configured(VoiceConfig),
+    Configured(Box<VoiceConfig>),
     /// The scripted stack: the demo's lines as what the caller says, a tone as the voice.
     Scripted,
 }
@@ -44,7 +44,7 @@ impl VoiceSource {
     /// The configured providers; a bad or missing setting is an error naming the variables.
     pub fn from_env() -> Result<Self, String> {
         VoiceConfig::from_env()
-            .map(VoiceSource::Configured)
+            .map(|config| VoiceSource::Configured(Box::new(config)))
             .map_err(|e| format!("voice providers: {e}"))
     }
 

@@ -28,8 +28,14 @@ fn a_recorded_caller_is_heard_and_answered_and_the_agent_side_is_written() {
 
     // What was heard and said, as printed.
     assert!(stdout.contains("] user: Yes, that's fine."), "{stdout}");
-    assert!(stdout.contains("] user: What are your opening hours?"), "{stdout}");
-    assert!(stdout.contains("] agent: Happy to help with that."), "{stdout}");
+    assert!(
+        stdout.contains("] user: What are your opening hours?"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("] agent: Happy to help with that."),
+        "{stdout}"
+    );
     assert!(stdout.contains("metrics e2e_latency="), "{stdout}");
 
     // The agent's side: at the caller's rate, longer than the recording (the last answer
@@ -37,9 +43,16 @@ fn a_recorded_caller_is_heard_and_answered_and_the_agent_side_is_written() {
     // last word (4.81 s).
     let agent = read_wav(&out).unwrap();
     assert_eq!(agent.sample_rate, 16_000);
-    assert!(agent.duration().as_secs_f64() > 5.3, "{:?}", agent.duration());
+    assert!(
+        agent.duration().as_secs_f64() > 5.3,
+        "{:?}",
+        agent.duration()
+    );
     let after_caller = &agent.samples[(4.9 * 16_000.0) as usize..];
-    assert!(after_caller.iter().any(|&s| s != 0), "no answer after the caller's last words");
+    assert!(
+        after_caller.iter().any(|&s| s != 0),
+        "no answer after the caller's last words"
+    );
 
     // The transcript: the session's events as in console mode, plus the pipeline's.
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&transcript)
@@ -73,7 +86,10 @@ fn a_missing_recording_is_a_clear_error() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("error: ") && stderr.contains("nope.wav"), "{stderr}");
+    assert!(
+        stderr.contains("error: ") && stderr.contains("nope.wav"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!dir.join("agent.wav").exists());
     std::fs::remove_dir_all(&dir).ok();

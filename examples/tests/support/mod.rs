@@ -37,10 +37,10 @@ pub fn first_utterance_8k() -> Vec<i16> {
     samples
 }
 
-/// A `sip --scripted` worker process of one example.
+/// A `sip` or `web` worker process of one example.
 pub struct Worker {
     child: Child,
-    /// Its SIP address.
+    /// Its SIP or HTTP address.
     pub addr: SocketAddr,
     /// Its transcript directory.
     pub dir: PathBuf,
@@ -52,11 +52,36 @@ impl Worker {
     /// and waits for its start-up line.
     pub fn spawn(exe: &str, rtp: &str, dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(exe);
-        cmd.args(["sip", "--listen", "127.0.0.1:0", "--rtp-ports", rtp, "--transcript-dir"])
-            .arg(dir)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "sip",
+            "--listen",
+            "127.0.0.1:0",
+            "--rtp-ports",
+            rtp,
+            "--transcript-dir",
+        ])
+        .arg(dir)
+        .args(extra);
+        Self::launch(cmd, dir, env, "sip: listening on ")
+    }
+
+    /// Starts `exe web --listen 127.0.0.1:0 --scripted --transcript-dir <dir>` and waits for
+    /// its start-up line.
+    pub fn spawn_web(exe: &str, dir: &Path) -> Self {
+        let mut cmd = Command::new(exe);
+        cmd.args([
+            "web",
+            "--listen",
+            "127.0.0.1:0",
+            "--scripted",
+            "--transcript-dir",
+        ])
+        .arg(dir);
+        Self::launch(cmd, dir, &[], "web: open http://")
+    }
+
+    fn launch(mut cmd: Command, dir: &Path, env: &[(&str, &str)], prefix: &str) -> Self {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
         for var in [
             "OPENAI_API_KEY",
             "OPENAI_BASE_URL",
@@ -87,8 +112,8 @@ impl Worker {
             .recv_timeout(Duration::from_secs(60))
             .expect("the worker printed its start-up line");
         let addr = first
-            .strip_prefix("sip: listening on ")
-            .and_then(|rest| rest.split_whitespace().next())
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split(|c: char| c == '/' || c.is_whitespace()).next())
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("unexpected start-up line: {first}"));
         Worker {
@@ -125,8 +150,8 @@ impl Worker {
         self.lines.try_iter().collect()
     }
 
-    /// The transcript of `call_id` once the call has ended (its last line written), as JSON
-    /// values.
+    /// The transcript of `call_id` (a SIP Call-ID or a web connection id) once the call has
+    /// ended (its last line written), as JSON values.
     pub async fn transcript(&self, call_id: &str) -> Vec<serde_json::Value> {
         let path = self.dir.join(format!("{call_id}.jsonl"));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
