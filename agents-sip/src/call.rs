@@ -53,6 +53,9 @@ pub struct CallControl {
     cmd: mpsc::Sender<Command>,
     media: Arc<MediaSession>,
     ended: watch::Receiver<bool>,
+    /// Set as soon as either side ended the call, before its input reports `Hangup` and
+    /// before teardown finishes (`ended` waits for that).
+    over: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl CallControl {
@@ -92,9 +95,10 @@ impl CallControl {
         rx.await.map_err(|_| SipError::CallEnded)?
     }
 
-    /// Whether the call is over.
+    /// Whether the call is over (either side hung up). True before the call's input yields
+    /// `Hangup`, so a reader of that input can tell whose hang-up it was.
     pub fn is_ended(&self) -> bool {
-        *self.ended.borrow()
+        self.over.load(std::sync::atomic::Ordering::SeqCst) || *self.ended.borrow()
     }
 
     /// Resolves when the call is over (either side hung up).
@@ -185,10 +189,12 @@ pub(crate) fn spawn_call(
 ) -> Call {
     let (cmd_tx, cmd_rx) = mpsc::channel(8);
     let (ended_tx, ended_rx) = watch::channel(false);
+    let over = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let control = CallControl {
         cmd: cmd_tx,
         media: parts.media.clone(),
         ended: ended_rx,
+        over: over.clone(),
     };
     let call = Call {
         info: info.clone(),
@@ -199,7 +205,7 @@ pub(crate) fn spawn_call(
     let guard = parts.core.task();
     tokio::spawn(async move {
         let _guard = guard;
-        run_call(parts, info, cmd_rx, ended_tx).await;
+        run_call(parts, info, cmd_rx, ended_tx, over).await;
     });
     call
 }
@@ -213,6 +219,7 @@ async fn run_call(
     info: CallInfo,
     mut cmds: mpsc::Receiver<Command>,
     ended_tx: watch::Sender<bool>,
+    over: Arc<std::sync::atomic::AtomicBool>,
 ) {
     let mut pending_refer: Option<(oneshot::Sender<Result<(), SipError>>, tokio::time::Instant)> =
         None;
@@ -282,6 +289,7 @@ async fn run_call(
     if let Some((reply, _)) = pending_refer.take() {
         let _ = reply.send(Err(SipError::CallEnded));
     }
+    over.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = tokio::time::timeout(Duration::from_secs(1), p.input_tx.send(InputEvent::Hangup)).await;
     p.media.stop().await;
     p.core.dialogs.remove_dialog(&p.dialog.id());
