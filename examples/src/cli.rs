@@ -49,9 +49,9 @@ impl Command {
         match self {
             Command::Console(_) => Mode::Console,
             Command::Demo(_) => Mode::Demo,
-            Command::Voice(args) if args.scripted => Mode::Demo,
-            Command::Sip(args) if args.scripted => Mode::Demo,
-            Command::Web(args) if args.scripted => Mode::Demo,
+            Command::Voice(args) if args.scripted || args.scripted_model => Mode::Demo,
+            Command::Sip(args) if args.scripted || args.scripted_model => Mode::Demo,
+            Command::Web(args) if args.scripted || args.scripted_model => Mode::Demo,
             Command::Voice(_) | Command::Sip(_) | Command::Web(_) => Mode::Console,
         }
     }
@@ -145,6 +145,10 @@ pub struct VoiceArgs {
     /// line, and a tone for the agent's voice.
     #[arg(long)]
     pub scripted: bool,
+    /// The demo's scripted model with real STT and TTS from the environment: hear the demo
+    /// spoken by a real voice and answer it with your own, without an LLM.
+    #[arg(long, conflicts_with = "scripted")]
+    pub scripted_model: bool,
     /// The model's options (as for `console`).
     #[command(flatten)]
     pub model: ConsoleArgs,
@@ -172,6 +176,10 @@ pub struct SipArgs {
     /// line, and a tone for the agent's voice.
     #[arg(long)]
     pub scripted: bool,
+    /// The demo's scripted model with real STT and TTS from the environment: hear the demo
+    /// spoken by a real voice and answer it with your own, without an LLM.
+    #[arg(long, conflicts_with = "scripted")]
+    pub scripted_model: bool,
     /// The model's options (as for `console`).
     #[command(flatten)]
     pub model: ConsoleArgs,
@@ -191,6 +199,10 @@ pub struct WebArgs {
     /// line, and a tone for the agent's voice.
     #[arg(long)]
     pub scripted: bool,
+    /// The demo's scripted model with real STT and TTS from the environment: hear the demo
+    /// spoken by a real voice and answer it with your own, without an LLM.
+    #[arg(long, conflicts_with = "scripted")]
+    pub scripted_model: bool,
     /// The model's options (as for `console`).
     #[command(flatten)]
     pub model: ConsoleArgs,

@@ -60,12 +60,19 @@ impl<A: Agent> Conversations<A> {
         calls: Calls<A>,
         demo: fn() -> Demo,
         scripted: bool,
+        scripted_model: bool,
         model: &ConsoleArgs,
     ) -> Result<Self, String> {
         let (model, voice, what) = if scripted {
             (
                 Model::Scripted,
                 VoiceSource::Scripted,
+                "the demo's scripted model".to_string(),
+            )
+        } else if scripted_model {
+            (
+                Model::Scripted,
+                VoiceSource::from_env()?,
                 "the demo's scripted model".to_string(),
             )
         } else {

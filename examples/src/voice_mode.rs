@@ -33,6 +33,15 @@ pub async fn run<A: Agent>(
             Arc::new(demo.llm),
             "the demo's scripted model".into(),
         )
+    } else if args.scripted_model {
+        match VoiceSource::from_env() {
+            Ok(source) => (
+                source,
+                Arc::new(demo.llm),
+                "the demo's scripted model".into(),
+            ),
+            Err(e) => return console::fail(e),
+        }
     } else {
         let source = match VoiceSource::from_env() {
             Ok(source) => source,

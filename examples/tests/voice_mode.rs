@@ -111,3 +111,50 @@ fn without_scripted_the_providers_come_from_the_environment() {
     assert!(stderr.contains("TTS_PROVIDER"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn scripted_model_talks_through_the_real_stt_and_tts_clients() {
+    // The demo's script as the model, STT and TTS through their OpenAI-compatible clients to
+    // in-process servers: the recogniser's words reach the agent, the agent's words reach
+    // the speech server.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (stt, tts) = rt.block_on(async {
+        let stt = agents_voice::testing::servers::TranscriptionServer::start("Yes, that's fine.")
+            .await
+            .unwrap();
+        let tts = agents_voice::testing::servers::SpeechServer::start()
+            .await
+            .unwrap();
+        (stt, tts)
+    });
+    let dir = temp_dir("voice-scripted-model");
+    let out = dir.join("agent.wav");
+    let run = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["voice", "--scripted-model", "--caller", FIXTURE, "--out"])
+        .arg(&out)
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .env("STT_BASE_URL", stt.base_url())
+        .env("TTS_BASE_URL", tts.base_url())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stdout}\n{stderr}");
+    // Both utterances went to the recogniser, and what it said was the user's turn.
+    assert_eq!(stt.requests().len(), 2, "{stdout}");
+    assert!(stdout.contains("] user: Yes, that's fine."), "{stdout}");
+    // The scripted greeting and the reply to consent were synthesised by the speech server.
+    let spoken: Vec<String> = tts.requests().iter().map(|r| r.input.clone()).collect();
+    assert!(
+        spoken.iter().any(|t| t.contains("May I record this call")),
+        "{spoken:?}"
+    );
+    assert!(
+        spoken.iter().any(|t| t.contains("How can I help")),
+        "{spoken:?}"
+    );
+    let agent = read_wav(&out).unwrap();
+    assert!(agent.samples.iter().any(|&s| s != 0), "the agent is silent");
+    drop(rt);
+    std::fs::remove_dir_all(&dir).ok();
+}
