@@ -102,7 +102,6 @@ pub mod __private {
     pub use crate::agent::{Activity, ActivityInfo, Agent, AgentTask, NoResult};
     pub use crate::context::Context;
     pub use crate::llm::FunctionCall;
-    pub use crate::tools::output::dispatch;
     pub use crate::tools::{decode_arguments, ToolDefinition, ToolOutput};
     pub use futures::future::BoxFuture;
     pub use schemars;
@@ -111,20 +110,4 @@ pub mod __private {
     pub use std::sync::{Arc, LazyLock};
 
     pub use crate::macro_support::*;
-
-    /// Turns a hook's return value (`()` or `Result<()>`) into `Result<()>`.
-    pub trait IntoHookResult {
-        /// The conversion.
-        fn into_hook_result(self) -> crate::Result<()>;
-    }
-    impl IntoHookResult for () {
-        fn into_hook_result(self) -> crate::Result<()> {
-            Ok(())
-        }
-    }
-    impl IntoHookResult for crate::Result<()> {
-        fn into_hook_result(self) -> crate::Result<()> {
-            self
-        }
-    }
 }
