@@ -49,9 +49,15 @@ impl Command {
         match self {
             Command::Console(_) => Mode::Console,
             Command::Demo(_) => Mode::Demo,
-            Command::Voice(args) if args.scripted || args.scripted_model => Mode::Demo,
-            Command::Sip(args) if args.scripted || args.scripted_model => Mode::Demo,
-            Command::Web(args) if args.scripted || args.scripted_model => Mode::Demo,
+            Command::Voice(args) if args.providers.scripted || args.providers.scripted_model => {
+                Mode::Demo
+            }
+            Command::Sip(args) if args.providers.scripted || args.providers.scripted_model => {
+                Mode::Demo
+            }
+            Command::Web(args) if args.providers.scripted || args.providers.scripted_model => {
+                Mode::Demo
+            }
             Command::Voice(_) | Command::Sip(_) | Command::Web(_) => Mode::Console,
         }
     }
@@ -132,15 +138,9 @@ pub struct DemoArgs {
     pub over_http: bool,
 }
 
-/// Options of `voice`.
+/// Where the model, STT and TTS of `voice`, `sip` and `web` come from.
 #[derive(Debug, Clone, clap::Args)]
-pub struct VoiceArgs {
-    /// The caller's recording (WAV, any rate, mono or stereo); played in real time.
-    #[arg(long, value_name = "WAV")]
-    pub caller: PathBuf,
-    /// Where to write the agent's side (WAV at the caller's rate, aligned with it).
-    #[arg(long, value_name = "WAV")]
-    pub out: PathBuf,
+pub struct ProviderArgs {
     /// No key, no network: the demo's scripted model, each utterance heard as the demo's next
     /// line, and a tone for the agent's voice.
     #[arg(long)]
@@ -152,6 +152,20 @@ pub struct VoiceArgs {
     /// The model's options (as for `console`).
     #[command(flatten)]
     pub model: ConsoleArgs,
+}
+
+/// Options of `voice`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VoiceArgs {
+    /// The caller's recording (WAV, any rate, mono or stereo); played in real time.
+    #[arg(long, value_name = "WAV")]
+    pub caller: PathBuf,
+    /// Where to write the agent's side (WAV at the caller's rate, aligned with it).
+    #[arg(long, value_name = "WAV")]
+    pub out: PathBuf,
+    /// Where the model, STT and TTS come from.
+    #[command(flatten)]
+    pub providers: ProviderArgs,
 }
 
 /// Options of `sip`.
@@ -172,17 +186,9 @@ pub struct SipArgs {
     /// Write one JSON-lines transcript per call here, named `<Call-ID>.jsonl`.
     #[arg(long, value_name = "DIR")]
     pub transcript_dir: Option<PathBuf>,
-    /// No key, no network: the demo's scripted model, each utterance heard as the demo's next
-    /// line, and a tone for the agent's voice.
-    #[arg(long)]
-    pub scripted: bool,
-    /// The demo's scripted model with real STT and TTS from the environment: hear the demo
-    /// spoken by a real voice and answer it with your own, without an LLM.
-    #[arg(long, conflicts_with = "scripted")]
-    pub scripted_model: bool,
-    /// The model's options (as for `console`).
+    /// Where the model, STT and TTS come from.
     #[command(flatten)]
-    pub model: ConsoleArgs,
+    pub providers: ProviderArgs,
 }
 
 /// Options of `web`.
@@ -195,17 +201,9 @@ pub struct WebArgs {
     /// Write one JSON-lines transcript per connection here, named `<connection id>.jsonl`.
     #[arg(long, value_name = "DIR")]
     pub transcript_dir: Option<PathBuf>,
-    /// No key, no network: the demo's scripted model, each utterance heard as the demo's next
-    /// line, and a tone for the agent's voice.
-    #[arg(long)]
-    pub scripted: bool,
-    /// The demo's scripted model with real STT and TTS from the environment: hear the demo
-    /// spoken by a real voice and answer it with your own, without an LLM.
-    #[arg(long, conflicts_with = "scripted")]
-    pub scripted_model: bool,
-    /// The model's options (as for `console`).
+    /// Where the model, STT and TTS come from.
     #[command(flatten)]
-    pub model: ConsoleArgs,
+    pub providers: ProviderArgs,
 }
 
 /// No options of the example's own.

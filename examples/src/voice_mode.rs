@@ -27,13 +27,13 @@ pub async fn run<A: Agent>(
     calls: Calls<A>,
 ) -> ExitCode {
     let demo = demo();
-    let (source, llm, what): (VoiceSource, Arc<dyn Llm>, String) = if args.scripted {
+    let (source, llm, what): (VoiceSource, Arc<dyn Llm>, String) = if args.providers.scripted {
         (
             VoiceSource::Scripted,
             Arc::new(demo.llm),
             "the demo's scripted model".into(),
         )
-    } else if args.scripted_model {
+    } else if args.providers.scripted_model {
         match VoiceSource::from_env() {
             Ok(source) => (
                 source,
@@ -47,7 +47,7 @@ pub async fn run<A: Agent>(
             Ok(source) => source,
             Err(e) => return console::fail(e),
         };
-        match model_from_env(&args.model) {
+        match model_from_env(&args.providers.model) {
             Ok((llm, what)) => (source, llm, what),
             Err(e) => return console::fail(e),
         }
