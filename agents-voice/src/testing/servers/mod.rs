@@ -37,6 +37,36 @@ pub(crate) async fn bind() -> std::io::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind("127.0.0.1:0").await
 }
 
+/// Serves `app` on a free loopback port: the server's `/v1` base URL and its task.
+pub(crate) async fn serve_http(app: axum::Router) -> std::io::Result<(String, Task)> {
+    let listener = bind().await?;
+    let base_url = format!("http://{}/v1", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((base_url, Task(task)))
+}
+
+/// Locks, recovering from poisoning: a panicking handler must not wedge the test's checks.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// An error response in the OpenAI API's JSON shape.
+pub(crate) fn openai_error(
+    status: axum::http::StatusCode,
+    message: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        status,
+        axum::Json(
+            serde_json::json!({"error": {"message": message, "type": "invalid_request_error"}}),
+        ),
+    )
+        .into_response()
+}
+
 /// Aborts the server task when dropped.
 #[derive(Debug)]
 pub(crate) struct Task(pub(crate) tokio::task::JoinHandle<()>);

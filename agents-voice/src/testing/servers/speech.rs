@@ -12,11 +12,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use futures::StreamExt;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{bind, tone_for_text, Task};
+use super::{lock, openai_error, serve_http, tone_for_text, Task};
 use crate::audio::{wav_to_bytes, AudioFrame};
 
 /// Rate of the `pcm` format.
@@ -74,15 +74,11 @@ impl SpeechServer {
         let app = Router::new()
             .route("/v1/audio/speech", post(handle))
             .with_state(inner.clone());
-        let listener = bind().await?;
-        let base_url = format!("http://{}/v1", listener.local_addr()?);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (base_url, task) = serve_http(app).await?;
         Ok(Self {
             base_url,
             inner,
-            _task: Task(task),
+            _task: task,
         })
     }
 
@@ -102,33 +98,21 @@ impl SpeechServer {
     }
 }
 
-fn lock(m: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn error(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": {"message": message, "type": "invalid_request_error"}})),
-    )
-        .into_response()
-}
-
 async fn handle(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response {
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "body is not JSON");
+        return openai_error(StatusCode::BAD_REQUEST, "body is not JSON");
     };
     let field = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
     let (Some(model), Some(input), Some(voice)) = (field("model"), field("input"), field("voice"))
     else {
-        return error(
+        return openai_error(
             StatusCode::BAD_REQUEST,
             "model, input and voice are required",
         );
     };
     let format = field("response_format").unwrap_or_else(|| "mp3".into());
     if format != "pcm" && format != "wav" {
-        return error(
+        return openai_error(
             StatusCode::BAD_REQUEST,
             "this test server streams only pcm and wav",
         );
@@ -151,7 +135,7 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response
     let bytes = if format == "wav" {
         match wav_to_bytes(&pcm) {
             Ok(b) => b,
-            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+            Err(e) => return openai_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         }
     } else {
         pcm.to_s16le()
@@ -164,7 +148,7 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response
         }
         SpeechReply::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return error(status, "scripted failure");
+            return openai_error(status, "scripted failure");
         }
         SpeechReply::Hang => futures::future::pending().await,
         SpeechReply::PartialThenError(n) => (n.min(bytes.len()), Ending::Error),

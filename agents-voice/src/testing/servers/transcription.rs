@@ -13,7 +13,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::{bind, Task};
+use super::{lock, openai_error, serve_http, Task};
 use crate::audio::{wav_from_bytes, AudioFrame};
 
 /// One scripted answer.
@@ -68,15 +68,11 @@ impl TranscriptionServer {
         let app = Router::new()
             .route("/v1/audio/transcriptions", post(handle))
             .with_state(inner.clone());
-        let listener = bind().await?;
-        let base_url = format!("http://{}/v1", listener.local_addr()?);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (base_url, task) = serve_http(app).await?;
         Ok(Self {
             base_url,
             inner,
-            _task: Task(task),
+            _task: task,
         })
     }
 
@@ -96,18 +92,6 @@ impl TranscriptionServer {
     }
 }
 
-fn lock(m: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn error(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": {"message": message, "type": "invalid_request_error"}})),
-    )
-        .into_response()
-}
-
 async fn handle(
     State(inner): State<Arc<Mutex<Inner>>>,
     headers: HeaderMap,
@@ -120,7 +104,7 @@ async fn handle(
             Ok(Some(field)) => {
                 let name = field.name().unwrap_or_default().to_string();
                 let Ok(data) = field.bytes().await else {
-                    return error(StatusCode::BAD_REQUEST, "unreadable multipart field");
+                    return openai_error(StatusCode::BAD_REQUEST, "unreadable multipart field");
                 };
                 let text = || String::from_utf8_lossy(&data).to_string();
                 match name.as_str() {
@@ -132,22 +116,24 @@ async fn handle(
                 }
             }
             Ok(None) => break,
-            Err(e) => return error(StatusCode::BAD_REQUEST, &format!("bad multipart body: {e}")),
+            Err(e) => {
+                return openai_error(StatusCode::BAD_REQUEST, &format!("bad multipart body: {e}"))
+            }
         }
     }
     let Some(model) = model else {
-        return error(
+        return openai_error(
             StatusCode::BAD_REQUEST,
             "you must provide a model parameter",
         );
     };
     let Some(file) = file else {
-        return error(StatusCode::BAD_REQUEST, "you must provide a file");
+        return openai_error(StatusCode::BAD_REQUEST, "you must provide a file");
     };
     let audio = match wav_from_bytes(&file) {
         Ok(a) => a,
         Err(e) => {
-            return error(
+            return openai_error(
                 StatusCode::BAD_REQUEST,
                 &format!("invalid file format: {e}"),
             )
@@ -178,7 +164,7 @@ async fn handle(
         }
         TranscriptionReply::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            error(status, "scripted failure")
+            openai_error(status, "scripted failure")
         }
         TranscriptionReply::Hang => futures::future::pending().await,
     }
