@@ -4,7 +4,7 @@
 //! ending with the error (the transport then apologises and hangs up).
 
 use crate::call_transcript::CallTranscript;
-use crate::cli::ConsoleArgs;
+use crate::cli::ProviderArgs;
 use crate::runner::{build_session, model_from_env, Calls, Demo};
 use crate::voice_stack::{VoiceSource, VoiceStack};
 use agents_core::prelude::*;
@@ -12,6 +12,7 @@ use agents_voice::audio::{to_mono, Resampler};
 use agents_voice::io::{AudioInput, AudioOutput};
 use agents_voice::pipeline::{AgentState, PipelineError, TimedEvent, VoiceEvent, VoiceSession};
 use agents_voice::tts::{Tts, TtsInput};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -54,15 +55,25 @@ pub(crate) struct Prepared<A> {
 }
 
 impl<A: Agent> Conversations<A> {
-    /// Scripted (the demo's model, scripted STT, a tone as voice) or from the environment
-    /// (the model as `console` configures it, STT and TTS from `VoiceConfig::from_env`).
+    /// Scripted (the demo's model, scripted STT, a tone as voice), the demo's model with
+    /// STT and TTS from the environment, or all from the environment (the model as `console`
+    /// configures it, STT and TTS from `VoiceConfig::from_env`). Creates `transcript_dir`, so
+    /// a bad one fails before any call.
     pub fn new(
         calls: Calls<A>,
         demo: fn() -> Demo,
-        scripted: bool,
-        scripted_model: bool,
-        model: &ConsoleArgs,
+        providers: &ProviderArgs,
+        transcript_dir: Option<&Path>,
     ) -> Result<Self, String> {
+        if let Some(dir) = transcript_dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create --transcript-dir {}: {e}", dir.display()))?;
+        }
+        let (scripted, scripted_model, model) = (
+            providers.scripted,
+            providers.scripted_model,
+            &providers.model,
+        );
         let (model, voice, what) = if scripted {
             (
                 Model::Scripted,

@@ -23,24 +23,11 @@ use std::sync::Arc;
 
 /// Runs `sip`: serves calls until SIGTERM, then drains and exits 0.
 pub async fn run<A: Agent>(args: &SipArgs, demo: fn() -> Demo, calls: Calls<A>) -> ExitCode {
-    let conversations = match Conversations::new(
-        calls,
-        demo,
-        args.providers.scripted,
-        args.providers.scripted_model,
-        &args.providers.model,
-    ) {
-        Ok(c) => c,
-        Err(e) => return console::fail(e),
-    };
-    if let Some(dir) = &args.transcript_dir {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return console::fail(format!(
-                "cannot create --transcript-dir {}: {e}",
-                dir.display()
-            ));
-        }
-    }
+    let conversations =
+        match Conversations::new(calls, demo, &args.providers, args.transcript_dir.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return console::fail(e),
+        };
     let mut config = SipConfig::new(args.listen);
     config.rtp_ports = args.rtp_ports.clone();
     config.public_ip = args.public_ip;

@@ -24,24 +24,11 @@ pub async fn run<A: Agent>(
     demo: fn() -> Demo,
     calls: Calls<A>,
 ) -> ExitCode {
-    let conversations = match Conversations::new(
-        calls,
-        demo,
-        args.providers.scripted,
-        args.providers.scripted_model,
-        &args.providers.model,
-    ) {
-        Ok(c) => c,
-        Err(e) => return console::fail(e),
-    };
-    if let Some(dir) = &args.transcript_dir {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return console::fail(format!(
-                "cannot create --transcript-dir {}: {e}",
-                dir.display()
-            ));
-        }
-    }
+    let conversations =
+        match Conversations::new(calls, demo, &args.providers, args.transcript_dir.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return console::fail(e),
+        };
     let mut config = WebConfig::new(args.listen);
     config.title = format!("{name} — agent playground");
     let server = match WebServer::bind(config).await {
