@@ -10,6 +10,7 @@
 //! silence it missed ([`VadStream::skip_silence`]) so its stream time stays right. The
 //! resampler is only created when the input rate differs from the VAD's.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,32 +87,27 @@ impl InputPath {
             stream.skip_silence(self.skipped);
             self.vad = VadState::Running(stream);
         }
-        let mono;
-        let frame = if frame.channels == 1 {
-            frame
-        } else {
-            mono = to_mono(frame);
-            &mono
-        };
-        let converted;
-        let frame = if frame.sample_rate == self.rate {
-            frame
-        } else {
+        // Borrowed while the frame is already mono at the VAD's rate: copied once at most.
+        let mut out = Cow::Borrowed(frame);
+        if out.channels != 1 {
+            out = Cow::Owned(to_mono(&out));
+        }
+        if out.sample_rate != self.rate {
             if self
                 .resampler
                 .as_ref()
-                .is_none_or(|r| r.from_rate() != frame.sample_rate)
+                .is_none_or(|r| r.from_rate() != out.sample_rate)
             {
-                self.resampler = Some(Resampler::new(frame.sample_rate, self.rate, 1)?);
+                self.resampler = Some(Resampler::new(out.sample_rate, self.rate, 1)?);
             }
-            converted = self.resampler.as_mut().expect("set above").process(frame)?;
-            &converted
-        };
+            let resampler = self.resampler.as_mut().expect("set above");
+            out = Cow::Owned(resampler.process(&out)?);
+        }
         let VadState::Running(vad) = &mut self.vad else {
             unreachable!("started above")
         };
-        let events = vad.push_frame(frame);
-        Ok((frame.clone(), events))
+        let events = vad.push_frame(&out);
+        Ok((out.into_owned(), events))
     }
 
     /// A silent frame before the VAD exists: silence of the same duration at the VAD's rate.

@@ -177,7 +177,11 @@ async fn speak<B: BatchTts>(
             };
             match next {
                 Some(Ok(frame)) => {
-                    let mut mono = to_mono(&frame);
+                    let mut mono = if frame.channels == 1 {
+                        frame
+                    } else {
+                        to_mono(&frame)
+                    };
                     if mono.sample_rate != rate {
                         if resampler
                             .as_ref()
