@@ -239,6 +239,8 @@ fn cpu_figures(rate: u32, secs: usize) -> Vec<Figure> {
         events += path.push(f).expect("valid frame").1.len();
     }
     let input_only = (thread_cpu() - t).as_secs_f64() * 1e6 / secs as f64;
+    // The figure must include speech handling, not only silence.
+    assert!(events > 0, "the synthetic audio made no VAD events");
 
     // (b) The whole pipeline loop on paused time.
     let rt = tokio::runtime::Builder::new_current_thread()

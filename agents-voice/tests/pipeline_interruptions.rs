@@ -202,6 +202,13 @@ async fn interruption_while_thinking_leaves_no_assistant_message() {
             .all(|(_, s)| *s != AgentState::Speaking),
         "{dump}"
     );
+    // The agent was thinking when it was cut (so the check above saw states at all).
+    assert!(
+        out.agent_states()
+            .iter()
+            .any(|(_, s)| *s == AgentState::Thinking),
+        "{dump}"
+    );
     assert!(out.playbacks().is_empty(), "{dump}");
     assert_eq!(out.llm.request_count(), 2, "{dump}");
     assert_eq!(

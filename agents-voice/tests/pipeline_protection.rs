@@ -64,6 +64,13 @@ async fn interruption_before_speaking_with_a_pausable_output() {
             .all(|(_, s)| *s != AgentState::Speaking),
         "{dump}"
     );
+    // The agent was thinking when it was cut (so the check above saw states at all).
+    assert!(
+        out.agent_states()
+            .iter()
+            .any(|(_, s)| *s == AgentState::Thinking),
+        "{dump}"
+    );
     assert!(out.playbacks().is_empty(), "{dump}");
     assert_eq!(
         out.last_history(),

@@ -367,7 +367,9 @@ fn out_of_scope_ids_are_the_ids_shown() {
         .find(|e| e["type"] == "function_call" && e["name"] == "out_of_scope")
         .unwrap();
     let args: Value = serde_json::from_str(call["arguments"].as_str().unwrap()).unwrap();
-    for id in args["task_ids"].as_array().unwrap() {
+    let ids = args["task_ids"].as_array().unwrap();
+    assert!(!ids.is_empty() && !shown.is_empty(), "{ids:?} / {shown:?}");
+    for id in ids {
         assert!(
             shown.contains(&id.as_str().unwrap()),
             "{id} not in {shown:?}"
