@@ -192,14 +192,6 @@ impl Codec {
             Codec::Pcma => "PCMA",
         }
     }
-
-    /// The static RTP payload type.
-    pub fn static_payload_type(self) -> u8 {
-        match self {
-            Codec::Pcmu => 0,
-            Codec::Pcma => 8,
-        }
-    }
 }
 
 /// What offer/answer settled on for the call's audio.

@@ -1,7 +1,6 @@
-//! Audio primitives: frames, resampling, mono downmix, WAV I/O and G.711 μ-law.
+//! Audio primitives: frames, resampling, mono downmix and WAV I/O.
 
 pub mod frame;
-pub mod mulaw;
 pub mod resample;
 pub mod wav;
 

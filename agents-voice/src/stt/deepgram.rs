@@ -21,7 +21,7 @@ use super::{
     SpeechData, SpeechEvent, SpeechEventKind, Stt, SttCapabilities, SttInput, SttStream,
     STREAM_CAPACITY,
 };
-use crate::audio::{mulaw, to_mono, AudioFrame, Resampler};
+use crate::audio::{to_mono, AudioFrame, Resampler};
 use crate::error::{VoiceError, VoiceResult};
 use crate::retry::RetryPolicy;
 use crate::ws::{connect_ws, ws_error, WsStream};
@@ -256,7 +256,11 @@ impl Encoder {
         };
         Ok(match self.encoding {
             DeepgramEncoding::Linear16 => wire.to_s16le(),
-            DeepgramEncoding::Mulaw => mulaw::encode(&wire.samples),
+            DeepgramEncoding::Mulaw => wire
+                .samples
+                .iter()
+                .map(|&s| audio_codec_algorithms::encode_ulaw(s))
+                .collect(),
         })
     }
 }

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{bind, tone_for_text, Task};
+use super::{lock, serve_tcp, tone_for_text, Task};
 
 /// What one connection does wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,26 +45,17 @@ pub struct CartesiaServer {
     _task: Task,
 }
 
-fn lock(m: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl CartesiaServer {
     /// Starts on a free loopback port.
     pub async fn start() -> std::io::Result<Self> {
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let listener = bind().await?;
-        let url = format!("ws://{}/tts/websocket", listener.local_addr()?);
         let shared = inner.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                tokio::spawn(serve(tcp, shared.clone()));
-            }
-        });
+        let (url, task) =
+            serve_tcp("/tts/websocket", move |tcp| serve(tcp, shared.clone())).await?;
         Ok(Self {
             url,
             inner,
-            _task: Task(task),
+            _task: task,
         })
     }
 

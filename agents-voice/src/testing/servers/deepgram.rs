@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{bind, Task};
+use super::{lock, serve_tcp, Task};
 
 /// A scripted server message, sent once `after_audio` of audio was received.
 #[derive(Clone, Debug)]
@@ -79,10 +79,6 @@ pub struct DeepgramServer {
     _task: Task,
 }
 
-fn lock(m: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl DeepgramServer {
     /// Starts with a script (shared by all connections, consumed in order).
     pub async fn start(script: Vec<DeepgramStep>) -> std::io::Result<Self> {
@@ -90,18 +86,12 @@ impl DeepgramServer {
             script: script.into(),
             ..Inner::default()
         }));
-        let listener = bind().await?;
-        let url = format!("ws://{}/v1/listen", listener.local_addr()?);
         let shared = inner.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                tokio::spawn(serve(tcp, shared.clone()));
-            }
-        });
+        let (url, task) = serve_tcp("/v1/listen", move |tcp| serve(tcp, shared.clone())).await?;
         Ok(Self {
             url,
             inner,
-            _task: Task(task),
+            _task: task,
         })
     }
 

@@ -47,6 +47,23 @@ pub(crate) async fn serve_http(app: axum::Router) -> std::io::Result<(String, Ta
     Ok((base_url, Task(task)))
 }
 
+/// Accepts TCP connections on a free loopback port and hands each to `serve` on its own
+/// task: the `ws://` URL of `path` there, and the accept loop's task.
+pub(crate) async fn serve_tcp<F, Fut>(path: &str, serve: F) -> std::io::Result<(String, Task)>
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = bind().await?;
+    let url = format!("ws://{}{path}", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(serve(tcp));
+        }
+    });
+    Ok((url, Task(task)))
+}
+
 /// Locks, recovering from poisoning: a panicking handler must not wedge the test's checks.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
