@@ -300,7 +300,7 @@ async fn measure(server: &Server, llm: &OpenAiLlm, sessions: usize) -> Vec<Windo
     let mut windows: Vec<Window> = WINDOWS.iter().map(|_| Window::default()).collect();
     let replay = Replay::new(server);
     for _ in 0..sessions {
-        let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+        let session = AgentSession::builder(llm.clone()).build();
         let started = session.start(IntakeAgent).await.unwrap();
         assert!(started.assistant_text().contains(GREETING), "{started:?}");
         for turn_no in 1..=TURNS {
@@ -432,7 +432,7 @@ fn run_with(cfg: &Config, placement: Placement) -> Vec<Figure> {
         .expect("client");
     // Warm-up: connection, lazy statics.
     rt.block_on(async {
-        let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+        let session = AgentSession::builder(llm.clone()).build();
         session.start(IntakeAgent).await.unwrap();
         for _ in 0..10 {
             session.run(USER_TEXT).await.unwrap();

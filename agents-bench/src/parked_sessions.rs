@@ -26,10 +26,7 @@ async fn start_all(n: usize, llm: Arc<dyn Llm>) -> (Vec<AgentSession>, f64) {
     let mut sessions = Vec::with_capacity(n);
     let t = Instant::now();
     for i in 0..n {
-        let session = AgentSession::builder()
-            .llm_arc(llm.clone())
-            .build()
-            .unwrap();
+        let session = AgentSession::builder_shared(llm.clone()).build();
         let started = session.start(IntakeAgent).await.unwrap();
         if i == 0 {
             assert!(

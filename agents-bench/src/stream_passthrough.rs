@@ -110,13 +110,11 @@ impl Llm for StampingLlm {
 async fn measure(replies: usize, paced: bool) -> Samples {
     let total = replies * CHUNKS;
     let stamps = Arc::new(Stamps::new(total));
-    let session = AgentSession::builder()
-        .llm(StampingLlm {
-            stamps: stamps.clone(),
-            paced,
-        })
-        .build()
-        .unwrap();
+    let session = AgentSession::builder(StampingLlm {
+        stamps: stamps.clone(),
+        paced,
+    })
+    .build();
     session.start(IntakeAgent).await.unwrap();
     let mut events = session.subscribe();
     let stamps2 = stamps.clone();

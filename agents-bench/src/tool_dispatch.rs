@@ -137,18 +137,17 @@ impl Driver {
     }
 
     fn session(self, calls: usize) -> AgentSession {
-        let builder = AgentSession::builder();
         let builder = match self {
-            Driver::Scripted => builder.llm(ScriptedLlm::new().on_user(
+            Driver::Scripted => AgentSession::builder(ScriptedLlm::new().on_user(
                 "alex",
                 Reply::calls(std::iter::repeat_n(
                     (TOOL, serde_json::from_str(TOOL_ARGS).unwrap()),
                     calls,
                 )),
             )),
-            Driver::Instant => builder.llm(InstantLlm::with_calls(calls)),
+            Driver::Instant => AgentSession::builder(InstantLlm::with_calls(calls)),
         };
-        builder.build().unwrap()
+        builder.build()
     }
 }
 

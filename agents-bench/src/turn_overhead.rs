@@ -40,10 +40,7 @@ struct Run {
 const KEEP: usize = 40;
 
 async fn long_session(turns: usize, bounded: bool) -> Run {
-    let session = AgentSession::builder()
-        .llm(InstantLlm::default())
-        .build()
-        .unwrap();
+    let session = AgentSession::builder(InstantLlm::default()).build();
     if bounded {
         session
             .start(BoundedIntakeAgent { keep: KEEP })
@@ -219,7 +216,7 @@ fn scripted(cfg: &Config) -> Vec<Figure> {
                     serde_json::from_str::<serde_json::Value>(TOOL_ARGS).unwrap(),
                 ),
             );
-            let session = AgentSession::builder().llm(llm).build().unwrap();
+            let session = AgentSession::builder(llm).build();
             session.start(IntakeAgent).await.unwrap();
             for _ in 0..per_session {
                 let t = Instant::now();

@@ -249,12 +249,7 @@ fn cpu_figures(rate: u32, secs: usize) -> Vec<Figure> {
         .build()
         .expect("runtime");
     let pipeline = rt.block_on(async {
-        let session = Arc::new(
-            AgentSession::builder()
-                .llm(InstantVoiceLlm::default())
-                .build()
-                .unwrap(),
-        );
+        let session = Arc::new(AgentSession::builder(InstantVoiceLlm::default()).build());
         let (tx, rx) = mpsc::channel(64);
         let voice = VoiceSession::builder(session)
             .vad(Arc::new(EarshotVad::new(VadOptions::default())))
@@ -308,7 +303,7 @@ fn latency_figures(turns: usize) -> Vec<Figure> {
         let llm = InstantVoiceLlm::default();
         let tts = InstantTts::default();
         let stt = ManualStt::default();
-        let session = Arc::new(AgentSession::builder().llm(llm.clone()).build().unwrap());
+        let session = Arc::new(AgentSession::builder(llm.clone()).build());
         let captured = Arc::new(Mutex::new(Vec::new()));
         let (played_tx, mut played_rx) = mpsc::unbounded_channel();
         let output = RecordingOutput {
@@ -461,10 +456,7 @@ fn memory_figures(n: usize) -> Vec<Figure> {
         })
         .await;
         let text_bytes = heap_per(n, || async {
-            let s = AgentSession::builder()
-                .llm(InstantVoiceLlm::default())
-                .build()
-                .unwrap();
+            let s = AgentSession::builder(InstantVoiceLlm::default()).build();
             s.start(VoiceBenchAgent).await.unwrap();
             s
         })
@@ -515,12 +507,7 @@ async fn start_voice(
     agents_voice::pipeline::VoiceHandle,
     mpsc::Sender<InputEvent>,
 ) {
-    let session = Arc::new(
-        AgentSession::builder()
-            .llm(InstantVoiceLlm::default())
-            .build()
-            .unwrap(),
-    );
+    let session = Arc::new(AgentSession::builder(InstantVoiceLlm::default()).build());
     let (tx, rx) = mpsc::channel(64);
     let voice = VoiceSession::builder(session)
         .vad(Arc::new(EarshotVad::new(VadOptions::default())))

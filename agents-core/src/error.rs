@@ -10,7 +10,7 @@ use std::sync::Arc;
 #[non_exhaustive]
 pub enum Error {
     /// A tool or hook asked for userdata, but the session was built without any.
-    #[error("no userdata is set on this session, but `{requested}` was requested; pass it with `AgentSession::with_llm(llm).userdata(...)`")]
+    #[error("no userdata is set on this session, but `{requested}` was requested; pass it with `AgentSession::builder(llm).userdata(...)`")]
     UserdataUnset {
         /// Type the code asked for.
         requested: &'static str,

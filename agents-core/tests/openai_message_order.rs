@@ -88,10 +88,7 @@ async fn a_task_run_from_a_tool_is_sent_in_an_order_the_api_accepts() {
             _ => text_reply("Hello."),
         }
     });
-    let session = AgentSession::builder()
-        .llm(server.llm().build().unwrap())
-        .build()
-        .unwrap();
+    let session = AgentSession::builder(server.llm().build().unwrap()).build();
     session.start(Booker).await.unwrap();
 
     let asked = session.run("book a table").await.unwrap();

@@ -536,14 +536,12 @@ fn a_body_left_open_after_done_is_not_leaked() {
 
 fn slow_tool_session() -> AgentSession {
     let llm = ScriptedLlm::new().on_user("stock", Reply::call("ask_warehouse", json!({})));
-    AgentSession::builder()
-        .llm(llm)
+    AgentSession::builder(llm)
         .options(SessionOptions {
             close_timeout: Duration::from_millis(300),
             ..SessionOptions::default()
         })
         .build()
-        .unwrap()
 }
 
 #[test]
@@ -742,14 +740,12 @@ async fn many_sessions_share_nothing_and_a_panic_stays_local() {
     for s in 0..SESSIONS {
         handles.push(tokio::spawn(async move {
             let llm = counting_llm();
-            let session = AgentSession::builder()
-                .llm(llm.clone())
+            let session = AgentSession::builder(llm.clone())
                 .userdata(Counter {
                     name: format!("s{s}"),
                     hits: 0,
                 })
-                .build()
-                .unwrap();
+                .build();
             session.start(CountingAgent).await.unwrap();
             let mut rng = fastrand::Rng::with_seed(s as u64);
             let mut expected_hits = 0;
@@ -802,22 +798,18 @@ async fn many_sessions_share_nothing_and_a_panic_stays_local() {
 #[tokio::test]
 async fn interleaved_sessions_keep_their_userdata_mocks_and_llms_apart() {
     let (llm_a, llm_b) = (counting_llm(), counting_llm());
-    let a = AgentSession::builder()
-        .llm(llm_a.clone())
+    let a = AgentSession::builder(llm_a.clone())
         .userdata(Counter {
             name: "alice".into(),
             hits: 0,
         })
-        .build()
-        .unwrap();
-    let b = AgentSession::builder()
-        .llm(llm_b.clone())
+        .build();
+    let b = AgentSession::builder(llm_b.clone())
         .userdata(Counter {
             name: "bob".into(),
             hits: 10,
         })
-        .build()
-        .unwrap();
+        .build();
     a.start(CountingAgent).await.unwrap();
     b.start(CountingAgent).await.unwrap();
     b.mock_tool("count_hit", |_| "mocked for bob".to_string());
@@ -888,11 +880,9 @@ async fn hostile_session(max_input_chars: Option<usize>) -> (FaultServer, AgentS
     if let Some(m) = max_input_chars {
         options.max_input_chars = m;
     }
-    let session = AgentSession::builder()
-        .llm(server.llm().build().unwrap())
+    let session = AgentSession::builder(server.llm().build().unwrap())
         .options(options)
-        .build()
-        .unwrap();
+        .build();
     session
         .start(Talker {
             log: Log::default(),

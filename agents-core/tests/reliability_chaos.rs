@@ -353,11 +353,7 @@ async fn run_session(index: u64) -> (Outcomes, BTreeMap<&'static str, usize>) {
         .idle_timeout(Duration::from_millis(100))
         .build()
         .unwrap();
-    let session = AgentSession::builder()
-        .llm(llm)
-        .max_tool_steps(3)
-        .build()
-        .unwrap();
+    let session = AgentSession::builder(llm).max_tool_steps(3).build();
     session.start(FrontDesk).await.unwrap();
     let mut events = session.subscribe();
     let mut out = Outcomes::default();

@@ -72,11 +72,7 @@ const TURN_BOUND: Duration = Duration::from_secs(5);
 const FOLLOW_UP: &str = "are you still there?";
 
 async fn session_with(llm: agents_core::llm::openai::OpenAiLlm) -> AgentSession {
-    let session = AgentSession::builder()
-        .llm(llm)
-        .max_tool_steps(3)
-        .build()
-        .unwrap();
+    let session = AgentSession::builder(llm).max_tool_steps(3).build();
     session.start(Shop).await.unwrap();
     session
 }

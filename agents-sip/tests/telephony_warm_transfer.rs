@@ -166,7 +166,7 @@ async fn harness(k: u16, human: String, ringing: Duration) -> Harness {
     let pipeline = tel.take_caller_input().unwrap();
     let llm = script();
     let outcome = Arc::new(Mutex::new(None));
-    let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+    let session = AgentSession::builder(llm.clone()).build();
     session
         .start(Reception {
             tel: tel.clone(),

@@ -300,10 +300,7 @@ impl WarmTransferTask {
             instructions: briefing_instructions(&transcript, &self.extra_instructions),
             decision: decision.clone(),
         };
-        let session = AgentSession::builder()
-            .llm_arc(self.llm.clone())
-            .build()
-            .map_err(briefing_failed)?;
+        let session = AgentSession::builder_shared(self.llm.clone()).build();
         let outcome = self.briefing_loop(&session, agent, leg, &decision).await;
         session.close().await;
         outcome

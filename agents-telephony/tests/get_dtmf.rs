@@ -95,7 +95,7 @@ fn script() -> ScriptedLlm {
 
 async fn start(task: GetDtmfTask, llm: ScriptedLlm) -> Harness {
     let got = Arc::new(Mutex::new(Vec::new()));
-    let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+    let session = AgentSession::builder(llm.clone()).build();
     let start = session
         .start(Desk {
             task: Some(task),
@@ -284,13 +284,11 @@ impl Llm for SlowLlm {
 async fn the_timeout_cannot_fire_while_the_agent_is_answering() {
     let inner = script().on_user("wait", Reply::text("Of course."));
     let got = Arc::new(Mutex::new(Vec::new()));
-    let session = AgentSession::builder()
-        .llm(SlowLlm {
-            inner: inner.clone(),
-            delay: Duration::from_secs(6),
-        })
-        .build()
-        .unwrap();
+    let session = AgentSession::builder(SlowLlm {
+        inner: inner.clone(),
+        delay: Duration::from_secs(6),
+    })
+    .build();
     session
         .start(Desk {
             task: Some(GetDtmfTask::new(4).stop_key(None)),

@@ -121,7 +121,7 @@ async fn call(outcome: DialOutcome) -> Call {
     let llm = script();
     let tel = SimulatedTelephony::new().with_outcome(outcome);
     let result = Arc::new(Mutex::new(None));
-    let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+    let session = AgentSession::builder(llm.clone()).build();
     session
         .start(Reception {
             tel: tel.clone(),

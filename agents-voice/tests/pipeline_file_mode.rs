@@ -37,7 +37,7 @@ async fn caller_wav_in_agent_wav_and_transcript_out() {
         Duration::from_millis(100),
         Duration::from_millis(300),
     );
-    let session = Arc::new(AgentSession::builder().llm(llm).build().unwrap());
+    let session = Arc::new(AgentSession::builder(llm).build());
     let tts = FakeTts::new(16_000).audio_for("Hi, how can I help?", 2.0);
     let voice = VoiceSession::builder(session)
         .vad(Arc::new(FakeVad::new(&timeline)))
@@ -82,12 +82,7 @@ async fn caller_wav_in_agent_wav_and_transcript_out() {
 
 #[tokio::test(start_paused = true)]
 async fn missing_caller_file_is_a_clear_error() {
-    let session = Arc::new(
-        AgentSession::builder()
-            .llm(ScriptedLlm::new())
-            .build()
-            .unwrap(),
-    );
+    let session = Arc::new(AgentSession::builder(ScriptedLlm::new()).build());
     let timeline = Timeline::new();
     let voice = VoiceSession::builder(session)
         .vad(Arc::new(FakeVad::new(&timeline)))

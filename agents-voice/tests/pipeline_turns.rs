@@ -233,12 +233,7 @@ async fn dtmf_reaches_the_session() {
     use agents_voice::testing::fakes::{FakeStt, FakeTts, FakeVad};
     use std::sync::Arc;
 
-    let session = Arc::new(
-        AgentSession::builder()
-            .llm(ScriptedLlm::new())
-            .build()
-            .unwrap(),
-    );
+    let session = Arc::new(AgentSession::builder(ScriptedLlm::new()).build());
     let mut session_events = session.subscribe();
     let timeline = Timeline::new();
     let (tx, rx) = tokio::sync::mpsc::channel(8);

@@ -38,7 +38,7 @@ async fn run_session(call: WebCall) {
         .on_user("hello", Reply::text(LONG))
         .otherwise(Reply::text("Okay."));
     let llm = DelayedLlm::new(llm, Duration::from_millis(50), Duration::from_millis(100));
-    let session = Arc::new(AgentSession::builder().llm(llm).build().unwrap());
+    let session = Arc::new(AgentSession::builder(llm).build());
     let timeline = timeline();
     let mut builder = VoiceSession::builder(session.clone())
         .vad(Arc::new(FakeVad::new(&timeline)))

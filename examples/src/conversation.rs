@@ -49,7 +49,7 @@ pub(crate) struct Conversations<A> {
 /// One conversation ready to start.
 pub(crate) struct Prepared<A> {
     /// The session and its agent, or why they could not be made.
-    pub setup: Result<(AgentSession, A), String>,
+    pub setup: (AgentSession, A),
     /// The conversation's VAD, STT and TTS.
     pub stack: VoiceStack,
 }
@@ -115,7 +115,7 @@ impl<A: Agent> Conversations<A> {
             }
         };
         Prepared {
-            setup: build_session(llm.clone(), (self.calls)(&llm)).map_err(|e| e.to_string()),
+            setup: build_session(llm.clone(), (self.calls)(&llm)),
             stack: self.voice.stack(&lines),
         }
     }
@@ -198,10 +198,7 @@ pub(crate) async fn converse<A: Agent>(
     far_end_gone: &(dyn Fn() -> bool + Send + Sync),
     observer: &mut Observer<'_>,
 ) -> Ending {
-    let (session, agent) = match prepared.setup {
-        Ok(x) => x,
-        Err(e) => return Ending::Error(e),
-    };
+    let (session, agent) = prepared.setup;
     let stack = prepared.stack;
     let session = Arc::new(session);
     let mut session_events = session.subscribe();

@@ -8,7 +8,7 @@ use agents_core::console::{self, Console, Input};
 use agents_core::llm::openai::OpenAiLlm;
 use agents_core::llm::LlmError;
 use agents_core::prelude::*;
-use agents_core::session::AgentSessionBuilder;
+use agents_core::session::SessionBuilder;
 use agents_core::testing::ScriptedLlm;
 use clap::{CommandFactory, FromArgMatches};
 use std::io::{IsTerminal, Write};
@@ -24,7 +24,7 @@ pub struct Demo {
 }
 
 /// Session settings a call needs besides the model.
-type Configure = Box<dyn FnOnce(AgentSessionBuilder) -> AgentSessionBuilder + Send>;
+type Configure = Box<dyn FnOnce(SessionBuilder) -> SessionBuilder + Send>;
 
 /// What one call runs: a fresh agent, and how its session is set up.
 pub struct Call<A> {
@@ -44,7 +44,7 @@ impl<A: Agent> Call<A> {
     /// Adjusts the call's session (userdata, limits); the model is set already.
     pub fn session(
         mut self,
-        configure: impl FnOnce(AgentSessionBuilder) -> AgentSessionBuilder + Send + 'static,
+        configure: impl FnOnce(SessionBuilder) -> SessionBuilder + Send + 'static,
     ) -> Self {
         self.configure = Some(Box::new(configure));
         self
@@ -183,10 +183,7 @@ impl<A: Agent, E: clap::Args> Example<A, E> {
                 (llm, input, banner)
             }
         };
-        let (session, agent) = match build_session(llm.clone(), calls(&llm)) {
-            Ok(x) => x,
-            Err(e) => return console::fail(e),
-        };
+        let (session, agent) = build_session(llm.clone(), calls(&llm));
         Console::new()
             .transcript(cli.transcript.clone())
             .banner(banner)
@@ -209,15 +206,12 @@ pub(crate) fn model_from_env(args: &ConsoleArgs) -> Result<(Arc<dyn Llm>, String
 }
 
 /// The session of one call on `llm`, set up as the call asks, and the call's agent.
-pub(crate) fn build_session<A: Agent>(
-    llm: Arc<dyn Llm>,
-    call: Call<A>,
-) -> Result<(AgentSession, A), Error> {
-    let mut builder = AgentSession::builder().llm_arc(llm);
+pub(crate) fn build_session<A: Agent>(llm: Arc<dyn Llm>, call: Call<A>) -> (AgentSession, A) {
+    let mut builder = AgentSession::builder_shared(llm);
     if let Some(configure) = call.configure {
         builder = configure(builder);
     }
-    Ok((builder.build()?, call.agent))
+    (builder.build(), call.agent)
 }
 
 /// The binary's file name, for help and version output.

@@ -61,10 +61,7 @@ pub async fn run<A: Agent>(
     };
     let stack = source.stack(&demo.lines);
     let call = calls(&llm);
-    let (session, agent) = match build_session(llm, call) {
-        Ok(x) => x,
-        Err(e) => return console::fail(e),
-    };
+    let (session, agent) = build_session(llm, call);
     let _ = writeln!(
         std::io::stderr(),
         "voice: {what}; {}. Playing {} in real time...",

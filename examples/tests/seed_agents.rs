@@ -31,7 +31,7 @@ fn llm() -> ScriptedLlm {
 #[tokio::test]
 async fn consent_given_continues_the_conversation() {
     let llm = llm();
-    let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+    let session = AgentSession::builder(llm.clone()).build();
     let start = session.start(CustomerServiceAgent).await.unwrap();
     let mut e = start.expect();
     e.next_event().is_agent_handoff("customer_service_agent");
@@ -84,7 +84,7 @@ async fn consent_given_continues_the_conversation() {
 
 #[tokio::test]
 async fn consent_denied_ends_the_session() {
-    let session = AgentSession::builder().llm(llm()).build().unwrap();
+    let session = AgentSession::builder(llm()).build();
     session.start(CustomerServiceAgent).await.unwrap();
     let turn = session.run("No, I don't want that").await.unwrap();
     turn.expect().contains_function_call("consent_denied", None);
@@ -119,7 +119,7 @@ async fn contact_info_task_runs_from_a_tool_with_the_parent_history() {
             "collect_contact_info",
             Reply::text("Thanks Jane, your details are saved."),
         );
-    let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+    let session = AgentSession::builder(llm.clone()).build();
     session.start(ContactAgent).await.unwrap();
 
     // The tool starts the task; the turn ends while the task waits for the user.
@@ -200,7 +200,7 @@ async fn behavioural_task_completes_only_when_all_three_are_in() {
             "record_work_style",
             Reply::text("Got it. What are your strengths and weaknesses?"),
         );
-    let session = AgentSession::builder().llm(llm).build().unwrap();
+    let session = AgentSession::builder(llm).build();
     session.start(Interviewer).await.unwrap();
 
     let turn = session.run("I work best async, in writing").await.unwrap();

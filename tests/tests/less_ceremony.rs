@@ -1,4 +1,4 @@
-//! Shorter forms: `AgentSession::with_llm(llm)` builds without failing, `Ctx<'_, Self>` names the
+//! Shorter forms: `AgentSession::builder(llm)` builds without failing, `Ctx<'_, Self>` names the
 //! context of agents and tasks alike, and `Reply::call("x", ())` calls a tool without arguments.
 
 use agents_core::llm::FunctionCall;
@@ -27,11 +27,11 @@ impl Greeter {
 }
 
 #[tokio::test]
-async fn with_llm_builds_without_failing_and_unit_arguments_are_an_empty_object() {
+async fn builder_builds_without_failing_and_unit_arguments_are_an_empty_object() {
     let llm = ScriptedLlm::new()
         .on_user("count", Reply::call("count", ()))
         .after_tool("count", Reply::text("Counted."));
-    let session = AgentSession::with_llm(llm.clone())
+    let session = AgentSession::builder(llm.clone())
         .userdata(Visits(1))
         .max_tool_steps(2)
         .build();

@@ -174,7 +174,7 @@ fn as_logged(event: &SessionEvent) -> String {
 #[tokio::test]
 async fn what_a_sensitive_task_hears_stays_out_of_logs_and_history() {
     let llm = script();
-    let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+    let session = AgentSession::builder(llm.clone()).build();
     let mut events = session.subscribe();
     session.start(Cashier).await.unwrap();
     drain(&mut events);

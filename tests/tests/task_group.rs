@@ -198,7 +198,7 @@ fn llm() -> ScriptedLlm {
 async fn start(setup: Setup) -> (AgentSession, ScriptedLlm, Log) {
     let llm = llm();
     let log: Log = Arc::default();
-    let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+    let session = AgentSession::builder(llm.clone()).build();
     let start = session
         .start(Interviewer {
             setup,

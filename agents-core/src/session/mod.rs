@@ -24,7 +24,7 @@ pub(crate) mod task_runner;
 pub(crate) mod tool_call;
 pub(crate) mod turn;
 
-pub use builder::{AgentSessionBuilder, SessionBuilder};
+pub use builder::SessionBuilder;
 pub use events::{RunEvent, SessionEvent, REDACTED};
 pub use run_result::RunResult;
 
@@ -79,7 +79,7 @@ impl Default for SessionOptions {
 /// ```no_run
 /// # use agents_core::prelude::*;
 /// # async fn demo(llm: impl Llm, agent: impl Agent) -> agents_core::Result<()> {
-/// let session = AgentSession::with_llm(llm).max_tool_steps(3).build();
+/// let session = AgentSession::builder(llm).max_tool_steps(3).build();
 /// session.start(agent).await?;
 /// let turn = session.run("Hello").await?;
 /// println!("{}", turn.assistant_text());
@@ -96,19 +96,18 @@ pub struct AgentSession {
 
 impl AgentSession {
     /// A builder for a session using `llm`; its `build()` cannot fail.
-    pub fn with_llm(llm: impl Llm) -> SessionBuilder {
+    pub fn builder(llm: impl Llm) -> SessionBuilder {
         SessionBuilder::new(Arc::new(llm))
     }
 
-    /// A builder where the LLM is given later with `.llm(...)`; its `build()` fails without
-    /// one. The older form of [`with_llm`](Self::with_llm), kept for existing code.
-    pub fn builder() -> AgentSessionBuilder {
-        AgentSessionBuilder::default()
+    /// [`builder`](Self::builder) for an LLM already shared (one `Arc` for many sessions).
+    pub fn builder_shared(llm: Arc<dyn Llm>) -> SessionBuilder {
+        SessionBuilder::new(llm)
     }
 
     /// A session with `llm` and default options.
     pub fn new(llm: impl Llm) -> Self {
-        Self::with_llm(llm).build()
+        Self::builder(llm).build()
     }
 
     /// A session from its parts; the builders end here.

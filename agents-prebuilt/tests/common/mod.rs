@@ -41,7 +41,7 @@ macro_rules! runner {
                 task: $task,
             ) -> (AgentSession, common::Outcome<$result>) {
                 let outcome: common::Outcome<$result> = Default::default();
-                let session = AgentSession::builder().llm(llm.clone()).build().unwrap();
+                let session = AgentSession::builder(llm.clone()).build();
                 session
                     .start($agent {
                         task: Some(task),

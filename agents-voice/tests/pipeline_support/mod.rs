@@ -70,7 +70,7 @@ impl Scenario {
             Duration::from_secs_f64(self.ttft),
             Duration::from_secs_f64(self.llm_duration),
         );
-        let session = Arc::new(AgentSession::builder().llm(llm).build().unwrap());
+        let session = Arc::new(AgentSession::builder(llm).build());
         let mut stt = FakeStt::new(&self.timeline);
         if self.stt_failing {
             stt = stt.failing();
