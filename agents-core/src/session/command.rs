@@ -23,6 +23,16 @@ pub(crate) type UserdataFn = Box<dyn FnOnce(Option<&mut (dyn Any + Send)>, &'sta
 /// Requests from the session handle to the loop. The innermost activity (a task awaited from a
 /// tool, when one runs) reads them whenever it waits for input.
 pub(crate) enum Command {
+    /// Something the activity in control acts on.
+    Turn(TurnCommand),
+    /// Run code with the userdata; starts no turn.
+    WithUserdata(UserdataFn),
+    /// Close the session.
+    Close { reply: oneshot::Sender<()> },
+}
+
+/// The commands the activity in control acts on; the loop handles the others itself.
+pub(crate) enum TurnCommand {
     /// A user turn.
     UserInput {
         text: String,
@@ -43,16 +53,12 @@ pub(crate) enum Command {
         heard: String,
         reply: oneshot::Sender<Result<()>>,
     },
-    /// Run code with the userdata; starts no turn.
-    WithUserdata(UserdataFn),
-    /// Close the session.
-    Close { reply: oneshot::Sender<()> },
 }
 
 /// What woke an idle activity.
 pub(crate) enum Next {
     /// A command that starts a turn (or changes the conversation).
-    Command(Command),
+    Command(TurnCommand),
     /// The activity's timer fired.
     Timer,
 }

@@ -105,9 +105,9 @@ impl HookKind {
 }
 
 /// Tool calls the LLM made in a reply generated from a hook. They run once the hook returns
-/// (the hook holds the activity, which runs them), then the reply goes on as after any tool.
-#[derive(Default)]
-pub(crate) struct DeferredCalls {
+/// (the hook holds the activity, which runs them), then the reply goes on as after any tool,
+/// under the instructions of the reply that asked for them.
+pub(crate) struct DeferredReply {
     pub(crate) calls: Vec<FunctionCall>,
     pub(crate) instructions: Option<String>,
 }
@@ -131,7 +131,7 @@ pub(crate) struct ActivityState {
     /// in what it produces next (a tool output, a task group's result), which is marked too.
     pub(crate) sensitive_results: u32,
     /// Tool calls of a hook's reply, run when the hook returns.
-    pub(crate) deferred: DeferredCalls,
+    pub(crate) deferred: Vec<DeferredReply>,
 }
 
 impl ActivityState {
@@ -164,7 +164,7 @@ impl ActivityState {
             timer: None,
             sensitive: false,
             sensitive_results: 0,
-            deferred: DeferredCalls::default(),
+            deferred: Vec::new(),
         }
     }
 

@@ -1,8 +1,7 @@
 //! Running an activity's hooks (`on_enter`, `on_exit`, `on_dtmf`, `on_timer`), then the tool
 //! calls of the replies they generated.
 
-use super::frame::{ActivityKind, HookKind, Outcome};
-use super::recorder::Recorder;
+use super::frame::{ActivityKind, DeferredReply, HookKind, Outcome};
 use super::tool_call::panic_message;
 use super::turn::ActivityRun;
 use crate::context::Context;
@@ -67,10 +66,8 @@ impl<R: Send + 'static> ActivityRun<'_, R> {
                 }
             }
             Err(panic) => {
+                // Reported once: `report_error` logs it (withheld when sensitive) and emits it.
                 let msg = panic_message(&panic);
-                if !Recorder::is_sensitive(&self.frame.state) {
-                    tracing::error!(agent = id, "{name} panicked: {msg}");
-                }
                 self.core.recorder.report_error(
                     Error::Usage(format!("{name} of `{id}` panicked: {msg}")),
                     &self.frame.state,
@@ -82,20 +79,27 @@ impl<R: Send + 'static> ActivityRun<'_, R> {
         handoff
     }
 
-    /// Runs the tool calls the hook's replies asked for and lets the reply go on, unless the
-    /// activity has ended or the session stops.
+    /// Runs the tool calls each of the hook's replies asked for, in order, and lets that reply
+    /// go on under its own instructions, until the activity ends, hands off or the session stops.
     async fn run_deferred(&mut self) -> Option<Handoff> {
         let deferred = std::mem::take(&mut self.frame.state.deferred);
-        if deferred.calls.is_empty() {
-            return None;
+        for DeferredReply {
+            calls,
+            instructions,
+        } in deferred
+        {
+            if !self.frame.outcome.is_pending() || self.core.is_stopping() {
+                tracing::debug!(
+                    agent = self.frame.state.id,
+                    "tool calls of a hook's reply dropped: the activity has ended"
+                );
+                return None;
+            }
+            // Boxed: the reply loop is large and the turn loop already holds one inline.
+            if let Some(handoff) = Box::pin(self.reply(instructions, calls)).await {
+                return Some(handoff);
+            }
         }
-        if !self.frame.outcome.is_pending() || self.core.is_stopping() {
-            tracing::debug!(
-                agent = self.frame.state.id,
-                "tool calls of a hook's reply dropped: the activity has ended"
-            );
-            return None;
-        }
-        self.reply(deferred.instructions, deferred.calls).await
+        None
     }
 }

@@ -32,7 +32,7 @@ use crate::agent::Agent;
 use crate::error::{Error, Result};
 use crate::llm::Llm;
 use crate::tools::{IntoToolOutput, ToolOutput};
-use command::{clone_userdata, Command, MockFn, Shared};
+use command::{clone_userdata, Command, MockFn, Shared, TurnCommand};
 use erased::BoxedAgent;
 use session_core::SessionCore;
 use std::any::Any;
@@ -156,7 +156,7 @@ impl AgentSession {
         modality: InputModality,
     ) -> Result<RunResult> {
         let text = user_input.into();
-        self.send(|reply| Command::UserInput {
+        self.send(|reply| TurnCommand::UserInput {
             text,
             modality,
             reply,
@@ -167,7 +167,7 @@ impl AgentSession {
     /// Asks the agent in control to say something, following `instructions`.
     pub async fn generate_reply(&self, instructions: impl Into<String>) -> Result<RunResult> {
         let instructions = instructions.into();
-        self.send(|reply| Command::GenerateReply {
+        self.send(|reply| TurnCommand::GenerateReply {
             instructions,
             reply,
         })
@@ -177,13 +177,13 @@ impl AgentSession {
     /// Says `text` as the agent, without the LLM.
     pub async fn say(&self, text: impl Into<String>) -> Result<RunResult> {
         let text = text.into();
-        self.send(|reply| Command::Say { text, reply }).await
+        self.send(|reply| TurnCommand::Say { text, reply }).await
     }
 
     /// Sends keypad digits (`0-9`, `*`, `#`, `A-D`) from the user.
     pub async fn send_dtmf(&self, digits: impl Into<String>) -> Result<RunResult> {
         let digits = digits.into();
-        self.send(|reply| Command::Dtmf { digits, reply }).await
+        self.send(|reply| TurnCommand::Dtmf { digits, reply }).await
     }
 
     /// Cuts the latest reply to what the user actually heard, after the reply was interrupted
@@ -205,7 +205,10 @@ impl AgentSession {
         let heard = heard.into();
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::TruncateReply { heard, reply: tx })
+            .send(Command::Turn(TurnCommand::TruncateReply {
+                heard,
+                reply: tx,
+            }))
             .map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
     }
@@ -314,7 +317,7 @@ impl AgentSession {
 
     async fn send(
         &self,
-        make: impl FnOnce(oneshot::Sender<Result<RunResult>>) -> Command,
+        make: impl FnOnce(oneshot::Sender<Result<RunResult>>) -> TurnCommand,
     ) -> Result<RunResult> {
         if !self.started.load(Ordering::SeqCst) {
             return Err(Error::Usage(
@@ -322,7 +325,9 @@ impl AgentSession {
             ));
         }
         let (tx, rx) = oneshot::channel();
-        self.commands.send(make(tx)).map_err(|_| Error::Closed)?;
+        self.commands
+            .send(Command::Turn(make(tx)))
+            .map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
     }
 }

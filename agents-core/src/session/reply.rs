@@ -2,7 +2,7 @@
 //! tool bodies, text said as is, and cutting a reply to what the user heard.
 
 use super::events::{RunEvent, SessionEvent};
-use super::frame::ActivityState;
+use super::frame::{ActivityState, DeferredReply};
 use super::session_core::SessionCore;
 use crate::error::{Error, Result};
 use crate::llm::{
@@ -164,8 +164,10 @@ pub(crate) async fn speak(
         );
         return Ok(());
     }
-    state.deferred.calls.extend(to_function_calls(calls));
-    state.deferred.instructions = instructions;
+    state.deferred.push(DeferredReply {
+        calls: to_function_calls(calls),
+        instructions,
+    });
     Ok(())
 }
 

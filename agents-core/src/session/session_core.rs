@@ -104,7 +104,7 @@ impl SessionCore {
                     self.closing = true;
                     return None;
                 }
-                Some(cmd) => return Some(Next::Command(cmd)),
+                Some(Command::Turn(cmd)) => return Some(Next::Command(cmd)),
             }
         }
     }

@@ -4,7 +4,7 @@
 //! Whenever an activity waits for the next command, the turn in progress is finished and its
 //! `RunResult` delivered: that is why `run()` returns while a task waits for the user.
 
-use super::command::{Command, Next};
+use super::command::{Next, TurnCommand};
 use super::erased::DynActivity;
 use super::events::SessionEvent;
 use super::frame::{ActivityKind, Frame, HookKind};
@@ -55,9 +55,9 @@ impl<R: Send + 'static> ActivityRun<'_, R> {
     }
 
     /// Runs one command: each but `TruncateReply` starts a turn.
-    async fn handle(&mut self, cmd: Command) -> Option<Handoff> {
+    async fn handle(&mut self, cmd: TurnCommand) -> Option<Handoff> {
         match cmd {
-            Command::UserInput {
+            TurnCommand::UserInput {
                 text,
                 modality,
                 reply,
@@ -70,19 +70,19 @@ impl<R: Send + 'static> ActivityRun<'_, R> {
                 state.chat_ctx.push(ChatMessage::new(Role::User, text));
                 self.reply(None, Vec::new()).await
             }
-            Command::GenerateReply {
+            TurnCommand::GenerateReply {
                 instructions,
                 reply,
             } => {
                 self.core.recorder.begin_run(Some(reply));
                 self.reply(Some(instructions), Vec::new()).await
             }
-            Command::Say { text, reply } => {
+            TurnCommand::Say { text, reply } => {
                 self.core.recorder.begin_run(Some(reply));
                 say(self.core, &mut self.frame.state, text);
                 None
             }
-            Command::Dtmf { digits, reply } => {
+            TurnCommand::Dtmf { digits, reply } => {
                 self.core.recorder.begin_run(Some(reply));
                 self.core
                     .recorder
@@ -92,12 +92,11 @@ impl<R: Send + 'static> ActivityRun<'_, R> {
                     });
                 self.hook(Hook::Dtmf(&digits)).await
             }
-            Command::TruncateReply { heard, reply } => {
+            TurnCommand::TruncateReply { heard, reply } => {
                 truncate_reply(self.core, &mut self.frame.state, heard);
                 let _ = reply.send(Ok(()));
                 None
             }
-            Command::WithUserdata(_) | Command::Close { .. } => None,
         }
     }
 
