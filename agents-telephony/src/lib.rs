@@ -22,6 +22,6 @@ pub use dtmf::{DtmfKey, DtmfResult, GetDtmfTask, ParseDtmfError};
 pub use telephony::livekit::{CallMedia, LiveKitConfig, LiveKitTelephony};
 pub use telephony::{
     CallLeg, DialError, DialOutcome, DialRequest, SimulatedTelephony, Telephony, TelephonyCall,
-    TelephonyError,
+    TelephonyError, TelephonyFuture,
 };
 pub use warm_transfer::{HumanBriefingAgent, TransferError, WarmTransferResult, WarmTransferTask};

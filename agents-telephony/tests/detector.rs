@@ -59,6 +59,14 @@ fn tone(key: DtmfKey, sr: u32, ms: f64) -> Vec<f64> {
     tone_with(key, sr, ms, Tone::default())
 }
 
+/// `parts` in a row, with 20 ms of silence before them and 60 ms after.
+fn framed(sr: u32, parts: impl IntoIterator<Item = Vec<f64>>) -> Vec<f64> {
+    let mut out = silence(sr, 20.0);
+    out.extend(parts.into_iter().flatten());
+    out.extend(silence(sr, 60.0));
+    out
+}
+
 /// `keys` dialled with `on_ms` tones and `off_ms` pauses, with a pause before the first.
 fn dial(keys: &[DtmfKey], sr: u32, on_ms: f64, off_ms: f64) -> Vec<f64> {
     let mut out = silence(sr, off_ms);
@@ -253,9 +261,7 @@ fn only_telephony_rates_are_accepted() {
 fn every_key_is_detected_at_both_rates() {
     for sr in RATES {
         for key in DtmfKey::ALL {
-            let mut x = silence(sr, 20.0);
-            x.extend(tone(key, sr, 60.0));
-            x.extend(silence(sr, 60.0));
+            let x = framed(sr, [tone(key, sr, 60.0)]);
             assert_eq!(detect(sr, &x), vec![key], "{key} at {sr} Hz");
         }
         let all = keys("0123456789*#ABCD");
@@ -311,10 +317,7 @@ fn twist_beyond_the_limits_is_rejected() {
                 col_amp: db(col_db),
                 ..Tone::default()
             };
-            let mut x = silence(sr, 20.0);
-            x.extend(tone_with(DtmfKey::Eight, sr, 80.0, t));
-            x.extend(silence(sr, 60.0));
-            detect(sr, &x)
+            detect(sr, &framed(sr, [tone_with(DtmfKey::Eight, sr, 80.0, t)]))
         };
         // Within the limits: row up to 8 dB above the column, column up to 4 dB above the row.
         assert_eq!(case(0.0, -7.0), keys("8"), "{sr}: row +7 dB");
@@ -340,30 +343,30 @@ fn over_alignments(sr: u32, build: impl Fn() -> Vec<f64>) -> Vec<usize> {
         .collect()
 }
 
+/// Asserts that `build` gives `presses` key presses at every alignment with the analysis
+/// windows; `what` names the case in the failure message.
+#[track_caller]
+fn assert_presses_everywhere(sr: u32, build: impl Fn() -> Vec<f64>, presses: usize, what: &str) {
+    let found = over_alignments(sr, build);
+    assert!(
+        found.iter().all(|&n| n == presses),
+        "{what} at {sr} Hz: {found:?}"
+    );
+}
+
 #[test]
 fn tones_too_short_are_rejected_and_minimum_ones_accepted() {
     for sr in RATES {
-        let press = |ms: f64| {
-            move || {
-                let mut x = silence(sr, 20.0);
-                x.extend(tone(DtmfKey::Three, sr, ms));
-                x.extend(silence(sr, 60.0));
-                x
-            }
-        };
-        for ms in [10.0, 20.0, 23.0] {
-            let found = over_alignments(sr, press(ms));
-            assert!(
-                found.iter().all(|&n| n == 0),
-                "{ms} ms at {sr} Hz: {found:?}"
-            );
-        }
-        for ms in [32.0, 40.0, 60.0] {
-            let found = over_alignments(sr, press(ms));
-            assert!(
-                found.iter().all(|&n| n == 1),
-                "{ms} ms at {sr} Hz: {found:?}"
-            );
+        let press = |ms: f64| move || framed(sr, [tone(DtmfKey::Three, sr, ms)]);
+        for (ms, presses) in [
+            (10.0, 0),
+            (20.0, 0),
+            (23.0, 0),
+            (32.0, 1),
+            (40.0, 1),
+            (60.0, 1),
+        ] {
+            assert_presses_everywhere(sr, press(ms), presses, &format!("{ms} ms"));
         }
     }
 }
@@ -373,27 +376,15 @@ fn a_pause_separates_repeated_keys_and_a_dropout_does_not() {
     for sr in RATES {
         let twice = |gap_ms: f64| {
             move || {
-                let mut x = silence(sr, 20.0);
-                x.extend(tone(DtmfKey::Five, sr, 60.0));
-                x.extend(silence(sr, gap_ms));
-                x.extend(tone(DtmfKey::Five, sr, 60.0));
-                x.extend(silence(sr, 60.0));
-                x
+                let five = tone(DtmfKey::Five, sr, 60.0);
+                framed(sr, [five.clone(), silence(sr, gap_ms), five])
             }
         };
         for ms in [5.0, 10.0, 18.0] {
-            let found = over_alignments(sr, twice(ms));
-            assert!(
-                found.iter().all(|&n| n == 1),
-                "{ms} ms gap at {sr} Hz: {found:?}"
-            );
+            assert_presses_everywhere(sr, twice(ms), 1, &format!("{ms} ms gap"));
         }
         for ms in [27.0, 40.0] {
-            let found = over_alignments(sr, twice(ms));
-            assert!(
-                found.iter().all(|&n| n == 2),
-                "{ms} ms pause at {sr} Hz: {found:?}"
-            );
+            assert_presses_everywhere(sr, twice(ms), 2, &format!("{ms} ms pause"));
         }
     }
 }

@@ -93,6 +93,16 @@ fn script() -> ScriptedLlm {
         .otherwise(Reply::text("Okay."))
 }
 
+/// The digits a turn completed the task with, if it did.
+fn digits(turn: &RunResult) -> Option<&str> {
+    turn.final_output::<DtmfResult>().map(|r| r.digits.as_str())
+}
+
+/// The model calling `tool` (`record_inputs` or `confirm_inputs`) with `digits`.
+fn call_with(tool: &str, digits: &str) -> Reply {
+    Reply::call(tool, json!({ "digits": digits }))
+}
+
 async fn start(task: GetDtmfTask, llm: ScriptedLlm) -> Harness {
     let got = Arc::new(Mutex::new(Vec::new()));
     let session = AgentSession::builder(llm.clone()).build();
@@ -140,10 +150,7 @@ async fn keys_may_arrive_one_by_one() {
         assert!(turn.final_output::<DtmfResult>().is_none());
     }
     let turn = h.session.send_dtmf("#").await.unwrap();
-    assert_eq!(
-        turn.final_output::<DtmfResult>().map(|r| r.digits.as_str()),
-        Some("901")
-    );
+    assert_eq!(digits(&turn), Some("901"));
     h.session.close().await;
 }
 
@@ -163,10 +170,7 @@ async fn the_count_must_be_exact_not_a_maximum() {
     );
     // The buffer was cleared: the next four digits stand on their own.
     let turn = h.session.send_dtmf("1234#").await.unwrap();
-    assert_eq!(
-        turn.final_output::<DtmfResult>().map(|r| r.digits.as_str()),
-        Some("1234")
-    );
+    assert_eq!(digits(&turn), Some("1234"));
     h.session.close().await;
 }
 
@@ -185,10 +189,7 @@ async fn a_wrong_count_gets_a_retry_prompt_then_succeeds() {
     h.session.send_dtmf("#").await.unwrap();
     assert_eq!(h.asked_with("without entering any digits"), 1);
     let turn = h.session.send_dtmf("5678#").await.unwrap();
-    assert_eq!(
-        turn.final_output::<DtmfResult>().map(|r| r.digits.as_str()),
-        Some("5678")
-    );
+    assert_eq!(digits(&turn), Some("5678"));
     assert_eq!(h.got(), vec!["5678"]);
     h.session.close().await;
 }
@@ -316,10 +317,7 @@ async fn the_timeout_cannot_fire_while_the_agent_is_answering() {
 
 #[tokio::test]
 async fn confirmation_reads_the_digits_back_and_completes_on_confirm() {
-    let llm = script().on_user(
-        "yes",
-        Reply::call("confirm_inputs", json!({"digits": "1234"})),
-    );
+    let llm = script().on_user("yes", call_with("confirm_inputs", "1234"));
     let h = start(GetDtmfTask::new(4).with_confirmation(), llm).await;
     let turn = h.session.send_dtmf("1234#").await.unwrap();
     assert!(turn.final_output::<DtmfResult>().is_none());
@@ -331,10 +329,7 @@ async fn confirmation_reads_the_digits_back_and_completes_on_confirm() {
     e.next_event()
         .is_function_call("confirm_inputs", json!({"digits": "1234"}));
     e.next_event().is_function_call_output().is_error(false);
-    assert_eq!(
-        turn.final_output::<DtmfResult>().map(|r| r.digits.as_str()),
-        Some("1234")
-    );
+    assert_eq!(digits(&turn), Some("1234"));
     assert_eq!(h.got(), vec!["1234"]);
     h.session.close().await;
 }
@@ -345,21 +340,15 @@ async fn a_stale_confirmation_is_refused() {
         // The model first confirms the old digits, then the ones read back last.
         .rule(
             Rule::on_user("yes")
-                .reply(Reply::call("confirm_inputs", json!({"digits": "1234"})))
+                .reply(call_with("confirm_inputs", "1234"))
                 .times(1),
         )
         .after_tool(
             "confirm_inputs",
             Reply::text("Sorry, let me check: you entered 5 6 7 8, correct?"),
         )
-        .on_user(
-            "yes",
-            Reply::call("confirm_inputs", json!({"digits": "5678"})),
-        )
-        .on_user(
-            "before",
-            Reply::call("confirm_inputs", json!({"digits": "0000"})),
-        );
+        .on_user("yes", call_with("confirm_inputs", "5678"))
+        .on_user("before", call_with("confirm_inputs", "0000"));
     let h = start(GetDtmfTask::new(4).with_confirmation(), llm).await;
     // Nothing to confirm yet.
     let turn = h.session.run("I typed it before").await.unwrap();
@@ -381,24 +370,15 @@ async fn a_stale_confirmation_is_refused() {
     );
     assert!(turn.final_output::<DtmfResult>().is_none());
     let turn = h.session.run("yes").await.unwrap();
-    assert_eq!(
-        turn.final_output::<DtmfResult>().map(|r| r.digits.as_str()),
-        Some("5678")
-    );
+    assert_eq!(digits(&turn), Some("5678"));
     h.session.close().await;
 }
 
 #[tokio::test]
 async fn spoken_digits_go_through_record_inputs() {
     let llm = script()
-        .on_user(
-            "one two three four",
-            Reply::call("record_inputs", json!({"digits": "1 2 3 4"})),
-        )
-        .on_user(
-            "one two three",
-            Reply::call("record_inputs", json!({"digits": "123"})),
-        )
+        .on_user("one two three four", call_with("record_inputs", "1 2 3 4"))
+        .on_user("one two three", call_with("record_inputs", "123"))
         .after_tool(
             "record_inputs",
             Reply::text("I need all four digits, please."),
@@ -418,10 +398,7 @@ async fn spoken_digits_go_through_record_inputs() {
         .containing("all four digits");
     e.no_more_events();
     let turn = h.session.run("Sorry: one two three four").await.unwrap();
-    assert_eq!(
-        turn.final_output::<DtmfResult>().map(|r| r.digits.as_str()),
-        Some("1234")
-    );
+    assert_eq!(digits(&turn), Some("1234"));
     // The tools were offered to the model on the user's turn.
     let last = h.llm.last_request().unwrap();
     assert!(last.offers_tool("record_inputs") && last.offers_tool("confirm_inputs"));
@@ -432,18 +409,12 @@ async fn spoken_digits_go_through_record_inputs() {
 #[tokio::test]
 async fn spoken_digits_are_read_back_when_confirming() {
     let llm = script()
-        .on_user(
-            "five five five",
-            Reply::call("record_inputs", json!({"digits": "5551"})),
-        )
+        .on_user("five five five", call_with("record_inputs", "5551"))
         .after_tool(
             "record_inputs",
             Reply::text("You said 5 5 5 1, is that right?"),
         )
-        .on_user(
-            "right",
-            Reply::call("confirm_inputs", json!({"digits": "5551"})),
-        );
+        .on_user("right", call_with("confirm_inputs", "5551"));
     let h = start(GetDtmfTask::new(4).with_confirmation(), llm).await;
     let turn = h.session.run("five five five one").await.unwrap();
     turn.expect()
@@ -451,10 +422,7 @@ async fn spoken_digits_are_read_back_when_confirming() {
         .with_output_containing("<dtmf_inputs>5 5 5 1</dtmf_inputs>");
     assert!(turn.final_output::<DtmfResult>().is_none());
     let turn = h.session.run("right").await.unwrap();
-    assert_eq!(
-        turn.final_output::<DtmfResult>().map(|r| r.digits.as_str()),
-        Some("5551")
-    );
+    assert_eq!(digits(&turn), Some("5551"));
     h.session.close().await;
 }
 
@@ -462,10 +430,7 @@ async fn spoken_digits_are_read_back_when_confirming() {
 async fn keys_other_than_digits_and_the_stop_key_are_ignored() {
     let h = start(GetDtmfTask::new(4), script()).await;
     let turn = h.session.send_dtmf("1*2A3bx4#").await.unwrap();
-    assert_eq!(
-        turn.final_output::<DtmfResult>().map(|r| r.digits.as_str()),
-        Some("1234")
-    );
+    assert_eq!(digits(&turn), Some("1234"));
     h.session.close().await;
 }
 
@@ -474,10 +439,7 @@ async fn another_stop_key_or_none() {
     // With `*` as the stop key, `#` is just ignored.
     let h = start(GetDtmfTask::new(2).stop_key(Some(DtmfKey::Star)), script()).await;
     let turn = h.session.send_dtmf("4#2*").await.unwrap();
-    assert_eq!(
-        turn.final_output::<DtmfResult>().map(|r| r.digits.as_str()),
-        Some("42")
-    );
+    assert_eq!(digits(&turn), Some("42"));
     h.session.close().await;
 
     // With no stop key, only the timeout ends the input.

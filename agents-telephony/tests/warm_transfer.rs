@@ -168,6 +168,14 @@ impl Call {
             .expect("the error is a TransferError")
     }
 
+    /// Asks for the transfer, expects it to fail with `error` after the telephony `steps`
+    /// (labels), and checks that the caller's conversation goes on.
+    async fn transfer_fails_with(&self, error: TransferError, steps: &[&str]) {
+        assert_eq!(self.transfer_fails().await, error);
+        assert_eq!(self.tel.labels(), steps);
+        self.caller_can_go_on().await;
+    }
+
     /// The caller's conversation goes on after a failed transfer.
     async fn caller_can_go_on(&self) {
         assert!(!self.tel.is_on_hold("caller"));
@@ -182,6 +190,9 @@ impl Call {
         assert!(!self.session.is_closed());
     }
 }
+
+/// The telephony steps of a transfer that never reaches the human.
+const NOT_REACHED: &[&str] = &["hold caller", "dial +15105550100", "unhold caller"];
 
 #[tokio::test]
 async fn an_accepted_transfer_connects_the_human_and_leaves() {
@@ -264,16 +275,12 @@ async fn a_declined_transfer_resumes_the_caller() {
         "Sorry, I can't take it right now.",
     ]))
     .await;
-    let error = c.transfer_fails().await;
-    assert_eq!(
-        error,
-        TransferError::Declined {
-            reason: "in a meeting".into()
-        }
-    );
-    assert_eq!(
-        c.tel.labels(),
-        vec![
+    let declined = TransferError::Declined {
+        reason: "in a meeting".into(),
+    };
+    c.transfer_fails_with(
+        declined,
+        &[
             "hold caller",
             "dial +15105550100",
             "listen human_agent",
@@ -282,26 +289,22 @@ async fn a_declined_transfer_resumes_the_caller() {
             "say human_agent",
             "hang_up human_agent",
             "unhold caller",
-        ]
-    );
+        ],
+    )
+    .await;
     assert_eq!(
         c.tel.said_to("human_agent").last().map(String::as_str),
         Some("No problem, thanks Sam. Goodbye.")
     );
     assert!(!c.tel.is_up("human_agent"));
-    c.caller_can_go_on().await;
     c.session.close().await;
 }
 
 #[tokio::test]
 async fn a_busy_line_resumes_the_caller() {
     let c = call(DialOutcome::Busy).await;
-    assert_eq!(c.transfer_fails().await, TransferError::Busy);
-    assert_eq!(
-        c.tel.labels(),
-        vec!["hold caller", "dial +15105550100", "unhold caller"]
-    );
-    c.caller_can_go_on().await;
+    c.transfer_fails_with(TransferError::Busy, NOT_REACHED)
+        .await;
     c.session.close().await;
 }
 
@@ -312,10 +315,7 @@ async fn no_answer_within_the_ringing_timeout_resumes_the_caller() {
     assert_eq!(c.transfer_fails().await, TransferError::NoAnswer);
     // It rang for the whole ringing timeout first.
     assert!(started.elapsed() >= Duration::from_secs(20));
-    assert_eq!(
-        c.tel.labels(),
-        vec!["hold caller", "dial +15105550100", "unhold caller"]
-    );
+    assert_eq!(c.tel.labels(), NOT_REACHED);
     c.caller_can_go_on().await;
     c.session.close().await;
 }
@@ -338,47 +338,38 @@ async fn voicemail_is_detected_and_hung_up() {
         "Hi, you've reached Sam. Please leave a message after the tone.",
     ))
     .await;
-    assert_eq!(c.transfer_fails().await, TransferError::Voicemail);
-    assert_eq!(
-        c.tel.labels(),
-        vec![
+    c.transfer_fails_with(
+        TransferError::Voicemail,
+        &[
             "hold caller",
             "dial +15105550100",
             "listen human_agent",
             "hang_up human_agent",
             "unhold caller",
-        ]
-    );
+        ],
+    )
+    .await;
     // No message was left on the voicemail.
     assert!(c.tel.said_to("human_agent").is_empty());
-    c.caller_can_go_on().await;
     c.session.close().await;
 }
 
 #[tokio::test]
 async fn a_dial_failure_resumes_the_caller() {
     let c = call(DialOutcome::fail("SIP 404 Not Found")).await;
-    assert_eq!(
-        c.transfer_fails().await,
-        TransferError::DialFailed {
-            reason: "SIP 404 Not Found".into()
-        }
-    );
-    assert_eq!(
-        c.tel.labels(),
-        vec!["hold caller", "dial +15105550100", "unhold caller"]
-    );
-    c.caller_can_go_on().await;
+    let failed = TransferError::DialFailed {
+        reason: "SIP 404 Not Found".into(),
+    };
+    c.transfer_fails_with(failed, NOT_REACHED).await;
     c.session.close().await;
 }
 
 #[tokio::test]
 async fn a_human_who_hangs_up_before_deciding_resumes_the_caller() {
     let c = call(DialOutcome::answers(["Hello, this is Sam."])).await;
-    assert_eq!(c.transfer_fails().await, TransferError::HumanHungUp);
-    assert_eq!(
-        c.tel.labels(),
-        vec![
+    c.transfer_fails_with(
+        TransferError::HumanHungUp,
+        &[
             "hold caller",
             "dial +15105550100",
             "listen human_agent",
@@ -386,8 +377,8 @@ async fn a_human_who_hangs_up_before_deciding_resumes_the_caller() {
             "listen human_agent",
             "hang_up human_agent",
             "unhold caller",
-        ]
-    );
-    c.caller_can_go_on().await;
+        ],
+    )
+    .await;
     c.session.close().await;
 }

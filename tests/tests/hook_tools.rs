@@ -9,22 +9,17 @@ use agents_core::prelude::*;
 use agents_core::testing::{ChatCompletionsServer, Reply, Rule, ScriptedLlm};
 use serde_json::json;
 
-/// Ask for the user's name.
-#[agent_task(result = String)]
-struct NameTask;
+#[macro_use]
+mod common;
 
-#[function_tools]
-impl NameTask {
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
-        ctx.generate_reply("Ask for the user's name.").await
-    }
+use common::{expect_task_done_by, user_lines};
 
-    /// Save the user's name.
-    #[function_tool]
-    async fn record_name(&mut self, ctx: &mut TaskContext<'_, String>, name: String) {
-        ctx.complete(name);
-    }
-}
+ask_task!(
+    NameTask,
+    "Ask for the user's name.",
+    generate_reply("Ask for the user's name."),
+    record_name(name)
+);
 
 /// Ask for the user's email address.
 #[agent_task(result = String)]
@@ -75,15 +70,6 @@ impl OnboardingAgent {
             results[name], results[email]
         ))
     }
-}
-
-/// What the user said, oldest first.
-fn user_lines(req: &ChatRequest) -> Vec<String> {
-    req.chat_ctx
-        .messages()
-        .filter(|m| m.role == Role::User)
-        .map(|m| m.content.clone())
-        .collect()
 }
 
 /// The last name the user gave ("my name is X", "change my name to X"), if any.
@@ -190,10 +176,16 @@ fn over_http(inner: ScriptedLlm) -> (OpenAiLlm, ChatCompletionsServer) {
     (llm, server)
 }
 
-/// Story 1: name and email in one breath; both steps record them at once, nothing is asked.
-async fn already_heard(llm: impl Llm) {
+/// A session over `llm` with the onboarding agent started.
+async fn onboarding(llm: impl Llm) -> AgentSession {
     let session = AgentSession::new(llm);
     session.start(OnboardingAgent).await.unwrap();
+    session
+}
+
+/// Story 1: name and email in one breath; both steps record them at once, nothing is asked.
+async fn already_heard(llm: impl Llm) {
+    let session = onboarding(llm).await;
     let turn = session
         .run("Please sign me up: my name is Alice and my email is alice@example.com")
         .await
@@ -207,12 +199,12 @@ async fn already_heard(llm: impl Llm) {
         .is_function_call("record_name", json!({"name": "Alice"}));
     e.next_event().is_function_call_output();
     e.next_event().is_agent_handoff("email_task");
-    e.next_event()
-        .is_function_call("record_email", json!({"email": "alice@example.com"}));
-    e.next_event().is_function_call_output();
-    e.next_event()
-        .is_function_call_output()
-        .with_output_containing("Onboarded Alice with email alice@example.com");
+    expect_task_done_by(
+        &mut e,
+        "record_email",
+        json!({"email": "alice@example.com"}),
+        "Onboarded Alice with email alice@example.com",
+    );
     e.next_event()
         .is_message(Role::Assistant)
         .containing("All set");
@@ -228,8 +220,7 @@ async fn already_heard(llm: impl Llm) {
 /// Story 2: while the email is collected the user changes the name; the name step, entered
 /// again, records the new name at once and the email step asks for the email again.
 async fn regression_records_at_once(llm: impl Llm) {
-    let session = AgentSession::new(llm);
-    session.start(OnboardingAgent).await.unwrap();
+    let session = onboarding(llm).await;
     let turn = session
         .run("Please sign me up, my name is Alice.")
         .await
@@ -260,42 +251,44 @@ async fn regression_records_at_once(llm: impl Llm) {
     // The next line is the email, and it goes to the email step.
     let turn = session.run("It is bob@example.com").await.unwrap();
     let mut e = turn.expect();
-    e.next_event()
-        .is_function_call("record_email", json!({"email": "bob@example.com"}));
-    e.next_event().is_function_call_output();
-    e.next_event()
-        .is_function_call_output()
-        .with_output_containing("Onboarded Bob with email bob@example.com");
+    expect_task_done_by(
+        &mut e,
+        "record_email",
+        json!({"email": "bob@example.com"}),
+        "Onboarded Bob with email bob@example.com",
+    );
     session.close().await;
 }
 
-#[tokio::test]
-async fn a_task_records_what_it_already_heard() {
-    already_heard(model()).await;
+/// Runs `story` as two tests: against the scripted model in process, and over HTTP.
+macro_rules! in_process_and_over_http {
+    ($story:ident: $in_process:ident, $over_http:ident) => {
+        #[tokio::test]
+        async fn $in_process() {
+            $story(model()).await;
+        }
+
+        #[tokio::test]
+        async fn $over_http() {
+            let (llm, _server) = over_http(model());
+            $story(llm).await;
+        }
+    };
 }
 
-#[tokio::test]
-async fn a_task_records_what_it_already_heard_over_http() {
-    let (llm, _server) = over_http(model());
-    already_heard(llm).await;
-}
-
-#[tokio::test]
-async fn a_step_returned_to_records_the_new_value_at_once() {
-    regression_records_at_once(model()).await;
-}
-
-#[tokio::test]
-async fn a_step_returned_to_records_the_new_value_at_once_over_http() {
-    let (llm, _server) = over_http(model());
-    regression_records_at_once(llm).await;
-}
+in_process_and_over_http!(
+    already_heard: a_task_records_what_it_already_heard,
+    a_task_records_what_it_already_heard_over_http
+);
+in_process_and_over_http!(
+    regression_records_at_once: a_step_returned_to_records_the_new_value_at_once,
+    a_step_returned_to_records_the_new_value_at_once_over_http
+);
 
 #[tokio::test]
 async fn on_enter_replies_offer_the_tools_but_not_ignore_on_enter_ones() {
     let llm = model();
-    let session = AgentSession::new(llm.clone());
-    session.start(OnboardingAgent).await.unwrap();
+    let session = onboarding(llm.clone()).await;
     session
         .run("Please sign me up, my name is Alice.")
         .await

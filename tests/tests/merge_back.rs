@@ -7,39 +7,21 @@ use agents_core::prelude::*;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 
-/// Ask for a colour.
-#[agent_task(result = String)]
-struct AskColour;
+#[macro_use]
+mod common;
 
-#[function_tools]
-impl AskColour {
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
-        ctx.say("Which colour?").await
-    }
-
-    /// Record the colour.
-    #[function_tool]
-    async fn record_colour(&mut self, ctx: &mut TaskContext<'_, String>, colour: String) {
-        ctx.complete(colour);
-    }
-}
-
-/// Ask for a colour, keeping the tool calls in the caller's history.
-#[agent_task(result = String, preserve_function_calls)]
-struct AskColourKept;
-
-#[function_tools]
-impl AskColourKept {
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
-        ctx.say("Which colour?").await
-    }
-
-    /// Record the colour.
-    #[function_tool]
-    async fn record_colour(&mut self, ctx: &mut TaskContext<'_, String>, colour: String) {
-        ctx.complete(colour);
-    }
-}
+ask_task!(
+    AskColour,
+    "Ask for a colour.",
+    say("Which colour?"),
+    record_colour(colour)
+);
+ask_task!(
+    AskColourKept[preserve_function_calls],
+    "Ask for a colour, keeping the tool calls in the caller's history.",
+    say("Which colour?"),
+    record_colour(colour)
+);
 
 /// Paints things.
 #[agent]

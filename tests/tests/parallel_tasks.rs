@@ -5,6 +5,10 @@ use agents_core::prelude::*;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 
+mod common;
+
+use common::expect_task_done_by;
+
 /// Ask for one value.
 #[agent_task(result = String)]
 struct AskTask {
@@ -71,22 +75,12 @@ async fn tasks_from_parallel_calls_run_in_turn() {
     let turn = session.run("friday").await.unwrap();
     // The first task completed (its tool's output is in), the second starts only now.
     let mut e = turn.expect();
-    e.next_event()
-        .is_function_call("record", json!({"value": "friday"}));
-    e.next_event().is_function_call_output();
-    e.next_event()
-        .is_function_call_output()
-        .with_output_containing("date=friday");
+    expect_task_done_by(&mut e, "record", json!({"value": "friday"}), "date=friday");
     e.next_event().is_agent_handoff_to::<AskTask>();
     assert_eq!(turn.assistant_text(), "What is your party size?");
     let turn = session.run("four").await.unwrap();
     let mut e = turn.expect();
-    e.next_event()
-        .is_function_call("record", json!({"value": "4"}));
-    e.next_event().is_function_call_output();
-    e.next_event()
-        .is_function_call_output()
-        .with_output_containing("size=4");
+    expect_task_done_by(&mut e, "record", json!({"value": "4"}), "size=4");
     e.next_event()
         .is_message(Role::Assistant)
         .containing("Booked for 4");

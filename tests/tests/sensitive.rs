@@ -8,6 +8,11 @@ use agents_core::session::{SessionEvent, REDACTED};
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 
+#[macro_use]
+mod common;
+
+use common::drain;
+
 const CARD: &str = "4111111111111111";
 const PIN: &str = "9876";
 
@@ -31,28 +36,12 @@ impl CardTask {
     }
 }
 
-/// Ask for the PIN; sensitive per instance.
-#[agent_task(result = String)]
-struct PinTask {
-    sensitive: bool,
-}
-
-#[function_tools]
-impl PinTask {
-    fn is_sensitive(&self) -> bool {
-        self.sensitive
-    }
-
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
-        ctx.say("And the PIN?").await
-    }
-
-    /// Record the PIN.
-    #[function_tool]
-    async fn record_pin(&mut self, ctx: &mut TaskContext<'_, String>, pin: String) {
-        ctx.complete(pin);
-    }
-}
+ask_task!(
+    PinTask { sensitive },
+    "Ask for the PIN; sensitive per instance.",
+    say("And the PIN?"),
+    record_pin(pin)
+);
 
 /// Takes payments.
 #[agent]
@@ -62,22 +51,12 @@ struct Cashier;
 #[agent]
 struct Checkout;
 
-/// Ask for a delivery note.
-#[agent_task(result = String)]
-struct NoteTask;
-
-#[function_tools]
-impl NoteTask {
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
-        ctx.say("Any delivery note?").await
-    }
-
-    /// Record the note.
-    #[function_tool]
-    async fn record_note(&mut self, ctx: &mut TaskContext<'_, String>, note: String) {
-        ctx.complete(note);
-    }
-}
+ask_task!(
+    NoteTask,
+    "Ask for a delivery note.",
+    say("Any delivery note?"),
+    record_note(note)
+);
 
 #[function_tools]
 impl Checkout {
@@ -156,14 +135,6 @@ fn script() -> ScriptedLlm {
             Reply::call("take_pin", json!({"sensitive": true})),
         )
         .after_tool("take_pin", Reply::text("PIN noted."))
-}
-
-fn drain(events: &mut tokio::sync::mpsc::UnboundedReceiver<SessionEvent>) -> Vec<SessionEvent> {
-    let mut out = Vec::new();
-    while let Ok(e) = events.try_recv() {
-        out.push(e);
-    }
-    out
 }
 
 /// Every way an event leaves the process as text.

@@ -7,30 +7,29 @@ use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 
-macro_rules! step {
-    ($task:ident, $tool:ident, $question:literal) => {
-        #[doc = $question]
-        #[agent_task(result = String)]
-        struct $task;
+#[macro_use]
+mod common;
 
-        #[function_tools]
-        impl $task {
-            async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
-                ctx.generate_reply($question).await
-            }
+use common::drain;
 
-            /// Record the answer.
-            #[function_tool]
-            async fn $tool(&mut self, ctx: &mut TaskContext<'_, String>, value: String) {
-                ctx.complete(value);
-            }
-        }
-    };
-}
-
-step!(ColorTask, record_color, "Ask for a color.");
-step!(AnimalTask, record_animal, "Ask for an animal.");
-step!(CityTask, record_city, "Ask for a city.");
+ask_task!(
+    ColorTask,
+    "Ask for a color.",
+    generate_reply("Ask for a color."),
+    record_color(value)
+);
+ask_task!(
+    AnimalTask,
+    "Ask for an animal.",
+    generate_reply("Ask for an animal."),
+    record_animal(value)
+);
+ask_task!(
+    CityTask,
+    "Ask for a city.",
+    generate_reply("Ask for a city."),
+    record_city(value)
+);
 
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -83,7 +82,16 @@ impl Quiz {
 }
 
 fn llm() -> ScriptedLlm {
+    llm_summarising_with(Reply::text("Summary of the quiz."))
+}
+
+/// The quiz's model, answering requests for the group's summary with `summary`.
+fn llm_summarising_with(summary: Reply) -> ScriptedLlm {
     ScriptedLlm::new()
+        .when(
+            |r| r.instructions().contains("You summarise a conversation"),
+            summary,
+        )
         .on_instructions("ask for a color", Reply::text("Color?"))
         .on_instructions("ask for an animal", Reply::text("Animal?"))
         .on_instructions("ask for a city", Reply::text("City?"))
@@ -102,10 +110,6 @@ fn llm() -> ScriptedLlm {
         .on_user("color ", Reply::dynamic(|r| answer(r, "record_color")))
         .on_user("animal ", Reply::dynamic(|r| answer(r, "record_animal")))
         .on_user("city ", Reply::dynamic(|r| answer(r, "record_city")))
-        .when(
-            |r| r.instructions().contains("You summarise a conversation"),
-            Reply::text("Summary of the quiz."),
-        )
 }
 
 /// Calls `tool` with the word after the first space of the user's text.
@@ -133,6 +137,22 @@ async fn start(
     (session, log)
 }
 
+/// Runs each line as a turn; returns the last turn.
+async fn run_lines(session: &AgentSession, lines: &[&str]) -> RunResult {
+    let mut last = None;
+    for line in lines {
+        last = Some(session.run(*line).await.unwrap());
+    }
+    last.expect("at least one line")
+}
+
+/// The quiz with the color (red) and the animal (fox) answered: the city step is in control.
+async fn at_the_city_step() -> (AgentSession, Log) {
+    let (session, log) = start(llm(), None, false).await;
+    run_lines(&session, &["color red", "animal fox"]).await;
+    (session, log)
+}
+
 fn log_of(log: &Log) -> Vec<String> {
     log.lock().unwrap().clone()
 }
@@ -140,9 +160,7 @@ fn log_of(log: &Log) -> Vec<String> {
 #[tokio::test]
 async fn three_steps_in_order() {
     let (session, log) = start(llm(), None, false).await;
-    for line in ["color red", "animal fox", "city Oslo"] {
-        session.run(line).await.unwrap();
-    }
+    run_lines(&session, &["color red", "animal fox", "city Oslo"]).await;
     assert_eq!(
         log_of(&log),
         ["color=red", "animal=fox", "city=Oslo", "done red fox Oslo"]
@@ -152,9 +170,7 @@ async fn three_steps_in_order() {
 
 #[tokio::test]
 async fn regression_from_the_third_step_to_the_first_and_on_again() {
-    let (session, log) = start(llm(), None, false).await;
-    session.run("color red").await.unwrap();
-    session.run("animal fox").await.unwrap();
+    let (session, log) = at_the_city_step().await;
     let turn = session.run("please go back to color").await.unwrap();
     turn.expect().contains_agent_handoff_to::<ColorTask>();
     session.run("color blue").await.unwrap();
@@ -176,14 +192,18 @@ async fn regression_from_the_third_step_to_the_first_and_on_again() {
 
 #[tokio::test]
 async fn one_regression_to_two_steps_reruns_them_in_the_asked_order() {
-    let (session, log) = start(llm(), None, false).await;
-    session.run("color red").await.unwrap();
-    session.run("animal fox").await.unwrap();
+    let (session, log) = at_the_city_step().await;
     // From the city step, back to animal then color, in that order.
-    session.run("go back to animal and color").await.unwrap();
-    session.run("animal owl").await.unwrap();
-    session.run("color green").await.unwrap();
-    session.run("city Rome").await.unwrap();
+    run_lines(
+        &session,
+        &[
+            "go back to animal and color",
+            "animal owl",
+            "color green",
+            "city Rome",
+        ],
+    )
+    .await;
     let log = log_of(&log);
     assert_eq!(
         log,
@@ -201,23 +221,13 @@ async fn one_regression_to_two_steps_reruns_them_in_the_asked_order() {
 
 #[tokio::test]
 async fn a_failed_summary_is_one_error_and_no_completion() {
-    let llm = ScriptedLlm::new()
-        .when(
-            |r| r.instructions().contains("You summarise a conversation"),
-            Reply::text("Partial").then_fail(LlmError::Stream("connection reset".into())),
-        )
-        .on_instructions("ask for a color", Reply::text("Color?"))
-        .on_instructions("ask for an animal", Reply::text("Animal?"))
-        .on_instructions("ask for a city", Reply::text("City?"))
-        .on_user("color ", Reply::dynamic(|r| answer(r, "record_color")))
-        .on_user("animal ", Reply::dynamic(|r| answer(r, "record_animal")))
-        .on_user("city ", Reply::dynamic(|r| answer(r, "record_city")));
+    let llm = llm_summarising_with(
+        Reply::text("Partial").then_fail(LlmError::Stream("connection reset".into())),
+    );
     let mut events = {
         let (session, log) = start(llm, None, true).await;
         let events = session.subscribe();
-        session.run("color red").await.unwrap();
-        session.run("animal fox").await.unwrap();
-        session.run("city Oslo").await.unwrap();
+        run_lines(&session, &["color red", "animal fox", "city Oslo"]).await;
         let log = log_of(&log);
         assert_eq!(log.len(), 4, "{log:?}");
         assert!(
@@ -227,20 +237,17 @@ async fn a_failed_summary_is_one_error_and_no_completion() {
         session.close().await;
         events
     };
-    let mut group_completions = 0;
-    while let Ok(ev) = events.try_recv() {
-        if matches!(&ev, SessionEvent::TaskCompleted { name, .. } if name == "task_group") {
-            group_completions += 1;
-        }
-    }
+    let group_completions = drain(&mut events)
+        .into_iter()
+        .filter(|ev| matches!(ev, SessionEvent::TaskCompleted { name, .. } if name == "task_group"))
+        .count();
     assert_eq!(group_completions, 0);
 }
 
 #[tokio::test]
 async fn ending_the_session_from_the_callback_waits_for_the_group_to_stop() {
     let (session, log) = start(llm(), Some("animal"), false).await;
-    session.run("color red").await.unwrap();
-    let turn = session.run("animal fox").await.unwrap();
+    let turn = run_lines(&session, &["color red", "animal fox"]).await;
     // The group stopped before the city step; the awaiting code still spoke; then the session
     // closed.
     assert!(!turn.events().iter().any(|e| matches!(
@@ -279,9 +286,7 @@ async fn an_empty_group_completes_without_asking_for_a_summary() {
 
 #[tokio::test]
 async fn two_regressions_in_a_row_end_with_the_last_values() {
-    let (session, log) = start(llm(), None, false).await;
-    session.run("color red").await.unwrap();
-    session.run("animal fox").await.unwrap();
+    let (session, log) = at_the_city_step().await;
     // From the city step back to color, and while color re-runs, back again to animal.
     let turn = session.run("go back to color").await.unwrap();
     turn.expect().contains_agent_handoff_to::<ColorTask>();

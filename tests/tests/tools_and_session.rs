@@ -2,9 +2,14 @@
 //! session lives on; userdata, handoffs, hooks, step limits and mocks.
 
 use agents_core::prelude::*;
+use agents_core::session::SessionBuilder;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
+
+mod common;
+
+use common::drain;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Profile {
@@ -98,6 +103,13 @@ fn session_with(llm: ScriptedLlm) -> AgentSession {
     AgentSession::builder(llm).build()
 }
 
+/// The session `builder` builds, with a fresh `OrderAgent` started.
+async fn with_order_agent(builder: SessionBuilder) -> AgentSession {
+    let session = builder.build();
+    session.start(OrderAgent::default()).await.unwrap();
+    session
+}
+
 #[tokio::test]
 async fn every_tool_failure_goes_back_to_the_llm_and_the_session_lives() {
     let llm = ScriptedLlm::sequence(vec![
@@ -115,8 +127,7 @@ async fn every_tool_failure_goes_back_to_the_llm_and_the_session_lives() {
         ),
         Reply::text("Order 42 has shipped."),
     ]);
-    let session = session_with(llm.clone());
-    session.start(OrderAgent::default()).await.unwrap();
+    let session = with_order_agent(AgentSession::builder(llm.clone())).await;
     let turn = session.run("where is my order?").await.unwrap();
     let outputs: Vec<(String, bool)> = turn
         .events()
@@ -176,8 +187,7 @@ async fn tool_return_values_become_outputs() {
         .on_user("summary", Reply::call("order_summary", json!({})))
         .on_user("bye", Reply::call("hang_up", json!({})))
         .otherwise(Reply::text("Here you go."));
-    let session = session_with(llm.clone());
-    session.start(OrderAgent::default()).await.unwrap();
+    let session = with_order_agent(AgentSession::builder(llm.clone())).await;
     let turn = session.run("summary please").await.unwrap();
     turn.expect()
         .contains_function_call_output(false)
@@ -202,8 +212,7 @@ async fn userdata_unset_or_mistyped_is_a_clear_error() {
         .on_user("visit", Reply::call("count_visit", json!({})))
         .otherwise(Reply::text("ok"));
 
-    let session = session_with(llm.clone());
-    session.start(OrderAgent::default()).await.unwrap();
+    let session = with_order_agent(AgentSession::builder(llm.clone())).await;
     let turn = session.run("visit").await.unwrap();
     let out = turn
         .expect()
@@ -214,10 +223,8 @@ async fn userdata_unset_or_mistyped_is_a_clear_error() {
     assert!(out.output.contains("Profile"), "{}", out.output);
     session.close().await;
 
-    let session = AgentSession::builder(llm.clone())
-        .userdata(String::from("wrong"))
-        .build();
-    session.start(OrderAgent::default()).await.unwrap();
+    let session =
+        with_order_agent(AgentSession::builder(llm.clone()).userdata(String::from("wrong"))).await;
     let turn = session.run("visit").await.unwrap();
     let out = turn
         .expect()
@@ -237,10 +244,7 @@ async fn userdata_unset_or_mistyped_is_a_clear_error() {
     );
     session.close().await;
 
-    let session = AgentSession::builder(llm)
-        .userdata(Profile::default())
-        .build();
-    session.start(OrderAgent::default()).await.unwrap();
+    let session = with_order_agent(AgentSession::builder(llm).userdata(Profile::default())).await;
     session.run("visit").await.unwrap();
     session.run("visit").await.unwrap();
     assert_eq!(
@@ -287,8 +291,7 @@ async fn a_model_that_loops_on_tools_is_stopped() {
         .on_user("loop", Reply::call("order_summary", json!({})))
         .after_tool("order_summary", Reply::call("order_summary", json!({})))
         .otherwise(Reply::text("Done looping."));
-    let session = AgentSession::builder(llm.clone()).max_tool_steps(3).build();
-    session.start(OrderAgent::default()).await.unwrap();
+    let session = with_order_agent(AgentSession::builder(llm.clone()).max_tool_steps(3)).await;
     let turn = session.run("loop").await.unwrap();
     let calls = turn
         .events()
@@ -386,17 +389,17 @@ async fn usage_of_each_request_is_an_event() {
     let mut events = session.subscribe();
     session.start(OrderAgent::default()).await.unwrap();
     session.run("hi").await.unwrap();
-    let mut usage = Vec::new();
-    while let Ok(ev) = events.try_recv() {
-        if let SessionEvent::Usage {
-            prompt_tokens,
-            completion_tokens,
-            ..
-        } = ev
-        {
-            usage.push((prompt_tokens, completion_tokens));
-        }
-    }
+    let usage: Vec<_> = drain(&mut events)
+        .into_iter()
+        .filter_map(|ev| match ev {
+            SessionEvent::Usage {
+                prompt_tokens,
+                completion_tokens,
+                ..
+            } => Some((prompt_tokens, completion_tokens)),
+            _ => None,
+        })
+        .collect();
     assert_eq!(usage.len(), 1, "one LLM request in the turn");
     assert!(usage[0].0 > 0 && usage[0].1 > 0, "{usage:?}");
     session.close().await;

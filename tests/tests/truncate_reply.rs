@@ -5,6 +5,12 @@ use agents_core::llm::{ChatItem, ChatMessage, ChatRequest};
 use agents_core::prelude::*;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+#[macro_use]
+mod common;
+
+use common::{drain, user_lines};
 
 /// Helps the user.
 #[agent]
@@ -27,28 +33,12 @@ impl Helper {
     }
 }
 
-/// Collect the user's email address.
-#[agent_task(result = String)]
-struct GetEmail {
-    sensitive: bool,
-}
-
-#[function_tools]
-impl GetEmail {
-    fn is_sensitive(&self) -> bool {
-        self.sensitive
-    }
-
-    async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
-        ctx.generate_reply("Ask for the email address.").await
-    }
-
-    /// Records the email address.
-    #[function_tool]
-    async fn record_email(&mut self, ctx: &mut TaskContext<'_, String>, email: String) {
-        ctx.complete(email);
-    }
-}
+ask_task!(
+    GetEmail { sensitive },
+    "Collect the user's email address.",
+    generate_reply("Ask for the email address."),
+    record_email(email)
+);
 
 /// The assistant messages of a request, in order.
 fn assistant_messages(request: &ChatRequest) -> Vec<ChatMessage> {
@@ -85,12 +75,18 @@ fn llm() -> ScriptedLlm {
         .otherwise(Reply::text("Sure."))
 }
 
-#[tokio::test]
-async fn the_reply_is_cut_to_what_was_heard_and_marked_interrupted() {
+/// A session with the helper started, its model, and the session's events from then on.
+async fn start() -> (AgentSession, ScriptedLlm, UnboundedReceiver<SessionEvent>) {
     let llm = llm();
     let session = AgentSession::new(llm.clone());
     session.start(Helper).await.unwrap();
-    let mut events = session.subscribe();
+    let events = session.subscribe();
+    (session, llm, events)
+}
+
+#[tokio::test]
+async fn the_reply_is_cut_to_what_was_heard_and_marked_interrupted() {
+    let (session, llm, mut events) = start().await;
     session.run("hello").await.unwrap();
     session.truncate_reply("Hello there,").await.unwrap();
     session.run("what time is it").await.unwrap();
@@ -101,10 +97,7 @@ async fn the_reply_is_cut_to_what_was_heard_and_marked_interrupted() {
     assert_eq!(said[0].content, "Hello there,");
     assert!(said[0].interrupted);
 
-    let mut seen = Vec::new();
-    while let Ok(ev) = events.try_recv() {
-        seen.push(ev);
-    }
+    let seen = drain(&mut events);
     let truncated: Vec<_> = seen
         .iter()
         .filter(|e| matches!(e, SessionEvent::ReplyTruncated { .. }))
@@ -119,31 +112,20 @@ async fn the_reply_is_cut_to_what_was_heard_and_marked_interrupted() {
 
 #[tokio::test]
 async fn nothing_heard_removes_the_reply() {
-    let llm = llm();
-    let session = AgentSession::new(llm.clone());
-    session.start(Helper).await.unwrap();
+    let (session, llm, _events) = start().await;
     session.run("hello").await.unwrap();
     session.truncate_reply("").await.unwrap();
     session.run("what time is it").await.unwrap();
     let request = llm.last_request().unwrap();
     assert!(assistant_messages(&request).is_empty());
     // The user's first message is still there: only the reply went.
-    let users: Vec<_> = request
-        .chat_ctx
-        .messages()
-        .filter(|m| m.role == Role::User)
-        .map(|m| m.content.clone())
-        .collect();
-    assert_eq!(users, ["hello", "what time is it"]);
+    assert_eq!(user_lines(&request), ["hello", "what time is it"]);
     session.close().await;
 }
 
 #[tokio::test]
 async fn an_earlier_turn_is_never_cut() {
-    let llm = llm();
-    let session = AgentSession::new(llm.clone());
-    session.start(Helper).await.unwrap();
-    let mut events = session.subscribe();
+    let (session, llm, mut events) = start().await;
     session.run("hello").await.unwrap();
     // The user speaks again, but the reply to it is interrupted before any text: the earlier
     // reply was heard in full and stays.
@@ -157,7 +139,7 @@ async fn an_earlier_turn_is_never_cut() {
     assert_eq!(said.len(), 1);
     assert_eq!(said[0].content, "Hello there, how can I help you today?");
     assert!(!said[0].interrupted);
-    while let Ok(ev) = events.try_recv() {
+    for ev in drain(&mut events) {
         assert!(!matches!(ev, SessionEvent::ReplyTruncated { .. }));
     }
     session.close().await;
@@ -165,9 +147,7 @@ async fn an_earlier_turn_is_never_cut() {
 
 #[tokio::test]
 async fn a_task_awaited_from_a_tool_gets_its_own_reply_cut() {
-    let llm = llm();
-    let session = AgentSession::new(llm.clone());
-    session.start(Helper).await.unwrap();
+    let (session, llm, _events) = start().await;
     let turn = session.run("sign me up").await.unwrap();
     assert!(turn
         .expect()
@@ -200,14 +180,11 @@ async fn a_task_awaited_from_a_tool_gets_its_own_reply_cut() {
 
 #[tokio::test]
 async fn inside_a_sensitive_task_the_event_is_redacted() {
-    let llm = llm();
-    let session = AgentSession::new(llm.clone());
-    session.start(Helper).await.unwrap();
-    let mut events = session.subscribe();
+    let (session, _llm, mut events) = start().await;
     session.run("pay").await.unwrap();
     session.truncate_reply("What is your").await.unwrap();
     let mut found = false;
-    while let Ok(ev) = events.try_recv() {
+    for ev in drain(&mut events) {
         if let SessionEvent::ReplyTruncated { heard, sensitive } = &ev {
             assert_eq!(heard, "What is your");
             assert!(*sensitive);

@@ -5,7 +5,7 @@
 //! from the application's media side (the LiveKit room connection with its TTS and STT), passed
 //! in as a [`CallMedia`].
 
-use super::{CallLeg, DialError, DialRequest, Telephony, TelephonyError};
+use super::{CallLeg, DialError, DialRequest, Telephony, TelephonyError, TelephonyFuture};
 use futures::future::BoxFuture;
 use livekit_api::services::room::RoomClient;
 use livekit_api::services::sip::{
@@ -18,28 +18,16 @@ use std::sync::Arc;
 /// agent's room connection (publishing audio, running TTS and STT).
 pub trait CallMedia: Send + Sync + 'static {
     /// Starts playing `audio` to `leg` and stops passing its speech to the agent.
-    fn start_hold_audio<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        audio: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>>;
+    fn start_hold_audio<'a>(&'a self, leg: &'a CallLeg, audio: &'a str) -> TelephonyFuture<'a, ()>;
 
     /// Stops the hold audio and resumes listening to `leg`.
-    fn stop_hold_audio<'a>(&'a self, leg: &'a CallLeg)
-        -> BoxFuture<'a, Result<(), TelephonyError>>;
+    fn stop_hold_audio<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, ()>;
 
     /// Speaks `text` to `leg` (TTS published in the leg's room).
-    fn say<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>>;
+    fn say<'a>(&'a self, leg: &'a CallLeg, text: &'a str) -> TelephonyFuture<'a, ()>;
 
     /// The next final transcript of what `leg` said; `Ok(None)` once it has left.
-    fn next_utterance<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-    ) -> BoxFuture<'a, Result<Option<String>, TelephonyError>>;
+    fn next_utterance<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, Option<String>>;
 }
 
 /// Where and how to reach the LiveKit server.
@@ -150,15 +138,11 @@ impl Telephony for LiveKitTelephony {
         self.agent.clone()
     }
 
-    fn hold<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        hold_audio: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>> {
+    fn hold<'a>(&'a self, leg: &'a CallLeg, hold_audio: &'a str) -> TelephonyFuture<'a, ()> {
         self.media.start_hold_audio(leg, hold_audio)
     }
 
-    fn unhold<'a>(&'a self, leg: &'a CallLeg) -> BoxFuture<'a, Result<(), TelephonyError>> {
+    fn unhold<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, ()> {
         self.media.stop_hold_audio(leg)
     }
 
@@ -207,26 +191,15 @@ impl Telephony for LiveKitTelephony {
         })
     }
 
-    fn say<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>> {
+    fn say<'a>(&'a self, leg: &'a CallLeg, text: &'a str) -> TelephonyFuture<'a, ()> {
         self.media.say(leg, text)
     }
 
-    fn next_utterance<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-    ) -> BoxFuture<'a, Result<Option<String>, TelephonyError>> {
+    fn next_utterance<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, Option<String>> {
         self.media.next_utterance(leg)
     }
 
-    fn bridge<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        to: &'a CallLeg,
-    ) -> BoxFuture<'a, Result<CallLeg, TelephonyError>> {
+    fn bridge<'a>(&'a self, leg: &'a CallLeg, to: &'a CallLeg) -> TelephonyFuture<'a, CallLeg> {
         Box::pin(async move {
             self.rooms
                 .move_participant(&leg.room, &leg.identity, &to.room)
@@ -243,7 +216,7 @@ impl Telephony for LiveKitTelephony {
         })
     }
 
-    fn hang_up<'a>(&'a self, leg: &'a CallLeg) -> BoxFuture<'a, Result<(), TelephonyError>> {
+    fn hang_up<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, ()> {
         Box::pin(async move {
             self.rooms
                 .remove_participant(&leg.room, &leg.identity)
@@ -252,11 +225,7 @@ impl Telephony for LiveKitTelephony {
         })
     }
 
-    fn cold_transfer<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        to: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>> {
+    fn cold_transfer<'a>(&'a self, leg: &'a CallLeg, to: &'a str) -> TelephonyFuture<'a, ()> {
         Box::pin(async move {
             self.sip
                 .transfer_sip_participant(

@@ -7,7 +7,8 @@
 //! [`WarmTransferTask`](crate::WarmTransferTask) holds an `Arc<dyn Telephony>`, so the phone
 //! system can be chosen at run time (simulated in tests and console mode, LiveKit in
 //! production) without making every task generic. `async fn` in traits is not object safe, so
-//! the methods return [`BoxFuture`]s; implementations write `Box::pin(async move { .. })`.
+//! the methods return [`BoxFuture`]s ([`TelephonyFuture`] for the operations on a leg);
+//! implementations write `Box::pin(async move { .. })`.
 //!
 //! # Mapping to LiveKit
 //!
@@ -34,6 +35,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
+
+/// What the [`Telephony`] operations on a leg return: a boxed future of the operation's outcome
+/// (boxed so that the trait stays object safe; see the module docs).
+pub type TelephonyFuture<'a, T> = BoxFuture<'a, Result<T, TelephonyError>>;
 
 /// One participant of a call: who (`identity`) in which room.
 ///
@@ -160,50 +165,31 @@ pub trait Telephony: Send + Sync + 'static {
     fn agent(&self) -> CallLeg;
 
     /// Puts `leg` on hold, playing `hold_audio` (a name or URL the implementation resolves) to it.
-    fn hold<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        hold_audio: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>>;
+    fn hold<'a>(&'a self, leg: &'a CallLeg, hold_audio: &'a str) -> TelephonyFuture<'a, ()>;
 
     /// Takes `leg` off hold.
-    fn unhold<'a>(&'a self, leg: &'a CallLeg) -> BoxFuture<'a, Result<(), TelephonyError>>;
+    fn unhold<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, ()>;
 
     /// Places an outbound call and waits until it is answered (or fails, or rings past
     /// `request.ringing_timeout`). Returns the new, answered leg.
     fn dial(&self, request: DialRequest) -> BoxFuture<'_, Result<CallLeg, DialError>>;
 
     /// Says `text` to `leg` (speech synthesis on a real line).
-    fn say<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>>;
+    fn say<'a>(&'a self, leg: &'a CallLeg, text: &'a str) -> TelephonyFuture<'a, ()>;
 
     /// Waits for the next thing said on `leg` (a final speech transcript on a real line);
     /// `Ok(None)` when the leg has hung up.
-    fn next_utterance<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-    ) -> BoxFuture<'a, Result<Option<String>, TelephonyError>>;
+    fn next_utterance<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, Option<String>>;
 
     /// Moves `leg` into the room of `to` so the two talk directly. Returns the leg as it is now.
-    fn bridge<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        to: &'a CallLeg,
-    ) -> BoxFuture<'a, Result<CallLeg, TelephonyError>>;
+    fn bridge<'a>(&'a self, leg: &'a CallLeg, to: &'a CallLeg) -> TelephonyFuture<'a, CallLeg>;
 
     /// Ends `leg`: hangs up a phone participant, or takes the agent out of the call.
-    fn hang_up<'a>(&'a self, leg: &'a CallLeg) -> BoxFuture<'a, Result<(), TelephonyError>>;
+    fn hang_up<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, ()>;
 
     /// Hands `leg` to another number at the phone-system level (SIP REFER). Unsupported unless
     /// the implementation overrides it.
-    fn cold_transfer<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        to: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>> {
+    fn cold_transfer<'a>(&'a self, leg: &'a CallLeg, to: &'a str) -> TelephonyFuture<'a, ()> {
         let _ = (leg, to);
         Box::pin(async {
             Err(TelephonyError::Unsupported {

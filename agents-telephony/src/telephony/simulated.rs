@@ -1,7 +1,7 @@
 //! An in-memory phone system: scripted dial outcomes and human lines, and a record of every call
 //! it receives so tests can assert the exact steps of a transfer.
 
-use super::{CallLeg, DialError, DialRequest, Telephony, TelephonyError};
+use super::{CallLeg, DialError, DialRequest, Telephony, TelephonyError, TelephonyFuture};
 use futures::future::BoxFuture;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -262,6 +262,15 @@ impl SimulatedTelephony {
         self.state().calls.push(call);
     }
 
+    /// Records `call` on `leg` and succeeds when the leg is part of the call: the whole of an
+    /// operation that changes nothing in the simulated call.
+    fn record_on<'a>(&'a self, leg: &'a CallLeg, call: TelephonyCall) -> TelephonyFuture<'a, ()> {
+        Box::pin(async move {
+            self.record(call);
+            self.known(leg)
+        })
+    }
+
     /// Checks that `leg` is part of the call (caller, agent, or a dialed leg that is up).
     fn known(&self, leg: &CallLeg) -> Result<(), TelephonyError> {
         let state = self.state();
@@ -288,11 +297,7 @@ impl Telephony for SimulatedTelephony {
         self.state().agent.clone()
     }
 
-    fn hold<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        hold_audio: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>> {
+    fn hold<'a>(&'a self, leg: &'a CallLeg, hold_audio: &'a str) -> TelephonyFuture<'a, ()> {
         Box::pin(async move {
             self.record(TelephonyCall::Hold {
                 leg: leg.clone(),
@@ -304,7 +309,7 @@ impl Telephony for SimulatedTelephony {
         })
     }
 
-    fn unhold<'a>(&'a self, leg: &'a CallLeg) -> BoxFuture<'a, Result<(), TelephonyError>> {
+    fn unhold<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, ()> {
         Box::pin(async move {
             self.record(TelephonyCall::Unhold { leg: leg.clone() });
             self.known(leg)?;
@@ -356,24 +361,15 @@ impl Telephony for SimulatedTelephony {
         })
     }
 
-    fn say<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>> {
-        Box::pin(async move {
-            self.record(TelephonyCall::Say {
-                leg: leg.clone(),
-                text: text.to_string(),
-            });
-            self.known(leg)
-        })
+    fn say<'a>(&'a self, leg: &'a CallLeg, text: &'a str) -> TelephonyFuture<'a, ()> {
+        let call = TelephonyCall::Say {
+            leg: leg.clone(),
+            text: text.to_string(),
+        };
+        self.record_on(leg, call)
     }
 
-    fn next_utterance<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-    ) -> BoxFuture<'a, Result<Option<String>, TelephonyError>> {
+    fn next_utterance<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, Option<String>> {
         Box::pin(async move {
             self.record(TelephonyCall::Listen { leg: leg.clone() });
             let mut state = self.state();
@@ -392,11 +388,7 @@ impl Telephony for SimulatedTelephony {
         })
     }
 
-    fn bridge<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        to: &'a CallLeg,
-    ) -> BoxFuture<'a, Result<CallLeg, TelephonyError>> {
+    fn bridge<'a>(&'a self, leg: &'a CallLeg, to: &'a CallLeg) -> TelephonyFuture<'a, CallLeg> {
         Box::pin(async move {
             self.record(TelephonyCall::Bridge {
                 leg: leg.clone(),
@@ -413,7 +405,7 @@ impl Telephony for SimulatedTelephony {
         })
     }
 
-    fn hang_up<'a>(&'a self, leg: &'a CallLeg) -> BoxFuture<'a, Result<(), TelephonyError>> {
+    fn hang_up<'a>(&'a self, leg: &'a CallLeg) -> TelephonyFuture<'a, ()> {
         Box::pin(async move {
             self.record(TelephonyCall::HangUp { leg: leg.clone() });
             let mut state = self.state();
@@ -428,18 +420,12 @@ impl Telephony for SimulatedTelephony {
         })
     }
 
-    fn cold_transfer<'a>(
-        &'a self,
-        leg: &'a CallLeg,
-        to: &'a str,
-    ) -> BoxFuture<'a, Result<(), TelephonyError>> {
-        Box::pin(async move {
-            self.record(TelephonyCall::ColdTransfer {
-                leg: leg.clone(),
-                to: to.to_string(),
-            });
-            self.known(leg)
-        })
+    fn cold_transfer<'a>(&'a self, leg: &'a CallLeg, to: &'a str) -> TelephonyFuture<'a, ()> {
+        let call = TelephonyCall::ColdTransfer {
+            leg: leg.clone(),
+            to: to.to_string(),
+        };
+        self.record_on(leg, call)
     }
 }
 
