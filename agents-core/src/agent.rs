@@ -7,7 +7,6 @@
 use crate::context::Context;
 use crate::llm::FunctionCall;
 use crate::tools::{ToolDefinition, ToolOutput};
-use crate::Result;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use std::sync::Arc;
@@ -20,6 +19,41 @@ impl<T: Clone + Serialize + Send + Sync + 'static> TaskResult for T {}
 /// The "result" of a plain agent: none. Agents do not complete; they hand off or end the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum NoResult {}
+
+/// Declares the methods an activity has by default, with their defaults: once for [`Activity`]
+/// (hand-written impls) and once for the trait `#[function_tools]` implements, so the two agree.
+/// Each use gives the docs; `instructions; is_sensitive;` or hooks as `fn name(args);`.
+macro_rules! activity_defaults {
+    (
+        $(#[$instructions:meta])* instructions;
+        $(#[$sensitive:meta])* is_sensitive;
+    ) => {
+        $(#[$instructions])*
+        fn instructions(&self) -> String {
+            Self::INSTRUCTIONS.to_string()
+        }
+
+        $(#[$sensitive])*
+        fn is_sensitive(&self) -> bool {
+            Self::SENSITIVE
+        }
+    };
+    ($($(#[$doc:meta])* fn $hook:ident($($arg:ident: &$ty:ty),*);)*) => {
+        $(
+            $(#[$doc])*
+            fn $hook<'a>(
+                &'a mut self,
+                ctx: &'a mut $crate::context::Context<'_, Self::Result>,
+                $($arg: &'a $ty,)*
+            ) -> ::futures::future::BoxFuture<'a, $crate::Result<()>> {
+                let _ = ctx;
+                $(let _ = $arg;)*
+                Box::pin(async { Ok(()) })
+            }
+        )*
+    };
+}
+pub(crate) use activity_defaults;
 
 /// Static facts about an agent or task, from the struct-level attribute.
 #[diagnostic::on_unimplemented(
@@ -49,32 +83,29 @@ pub trait ActivityInfo: Send + 'static {
     note = "a generic agent or task also needs a `#[function_tools]` block for each concrete type it is used as"
 )]
 pub trait Activity: ActivityInfo {
-    /// Instructions for the LLM while this activity is in control.
-    fn instructions(&self) -> String {
-        Self::INSTRUCTIONS.to_string()
-    }
-
-    /// Whether this activity handles data that must not reach logs (card numbers, PINs, ...).
-    ///
-    /// While a sensitive activity is in control, or any task it runs, every session event
-    /// carrying conversation content (messages, speech, tool calls and outputs, keypad digits,
-    /// errors, and the task's own `TaskCompleted` result) is marked sensitive: its fields hold
-    /// the real content for code that acts on it (a console, text-to-speech), but serialising
-    /// it (as transcripts do) or formatting it with `{:?}` shows `"[redacted]"`, and the
-    /// session's own logs leave error messages out. Where a sensitive result may travel on, the
-    /// event carrying it is marked too: the output of the tool that ran the task, and the
-    /// `TaskCompleted` of a task (such as a task group) that ran it.
-    ///
-    /// A sensitive task's conversation is not merged into its parent's history, and a sensitive
-    /// agent's history does not follow a handoff to an agent that is not, so it is sent to the
-    /// LLM only while the sensitive activity runs. The typed result reaches code in full, and
-    /// so do a turn's `RunResult` events (they are for tests and the caller's own code); what
-    /// code does with them is up to it (a tool that returns the result hands it to the LLM).
-    ///
-    /// Defaults to [`ActivityInfo::SENSITIVE`]; define `fn is_sensitive(&self) -> bool` in the
-    /// `#[function_tools]` block to decide per instance.
-    fn is_sensitive(&self) -> bool {
-        Self::SENSITIVE
+    activity_defaults! {
+        /// Instructions for the LLM while this activity is in control.
+        instructions;
+        /// Whether this activity handles data that must not reach logs (card numbers, PINs, ...).
+        ///
+        /// While a sensitive activity is in control, or any task it runs, every session event
+        /// carrying conversation content (messages, speech, tool calls and outputs, keypad digits,
+        /// errors, and the task's own `TaskCompleted` result) is marked sensitive: its fields hold
+        /// the real content for code that acts on it (a console, text-to-speech), but serialising
+        /// it (as transcripts do) or formatting it with `{:?}` shows `"[redacted]"`, and the
+        /// session's own logs leave error messages out. Where a sensitive result may travel on, the
+        /// event carrying it is marked too: the output of the tool that ran the task, and the
+        /// `TaskCompleted` of a task (such as a task group) that ran it.
+        ///
+        /// A sensitive task's conversation is not merged into its parent's history, and a sensitive
+        /// agent's history does not follow a handoff to an agent that is not, so it is sent to the
+        /// LLM only while the sensitive activity runs. The typed result reaches code in full, and
+        /// so do a turn's `RunResult` events (they are for tests and the caller's own code); what
+        /// code does with them is up to it (a tool that returns the result hands it to the LLM).
+        ///
+        /// Defaults to [`ActivityInfo::SENSITIVE`]; define `fn is_sensitive(&self) -> bool` in the
+        /// `#[function_tools]` block to decide per instance.
+        is_sensitive;
     }
 
     /// The tools offered to the LLM.
@@ -88,42 +119,16 @@ pub trait Activity: ActivityInfo {
         call: &'a FunctionCall,
     ) -> BoxFuture<'a, ToolOutput>;
 
-    /// Called when the activity takes control.
-    fn on_enter<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, Self::Result>,
-    ) -> BoxFuture<'a, Result<()>> {
-        let _ = ctx;
-        Box::pin(async { Ok(()) })
-    }
-
-    /// Called when the activity gives up control.
-    fn on_exit<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, Self::Result>,
-    ) -> BoxFuture<'a, Result<()>> {
-        let _ = ctx;
-        Box::pin(async { Ok(()) })
-    }
-
-    /// Called when keypad digits arrive while this activity is in control (ignored by default).
-    fn on_dtmf<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, Self::Result>,
-        digits: &'a str,
-    ) -> BoxFuture<'a, Result<()>> {
-        let _ = (ctx, digits);
-        Box::pin(async { Ok(()) })
-    }
-
-    /// Called when the timer set with [`Context::set_timer`] fires while the activity waits
-    /// for input.
-    fn on_timer<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, Self::Result>,
-    ) -> BoxFuture<'a, Result<()>> {
-        let _ = ctx;
-        Box::pin(async { Ok(()) })
+    activity_defaults! {
+        /// Called when the activity takes control.
+        fn on_enter();
+        /// Called when the activity gives up control.
+        fn on_exit();
+        /// Called when keypad digits arrive while this activity is in control (ignored by default).
+        fn on_dtmf(digits: &str);
+        /// Called when the timer set with [`Context::set_timer`] fires while the activity waits
+        /// for input.
+        fn on_timer();
     }
 }
 

@@ -10,7 +10,7 @@
 //! - Tool parameters go through [`ToolParameter`], tool results through the `Returns*` traits
 //!   and hook results through [`HookReturn`], each with a message that says what to do.
 
-use crate::agent::ActivityInfo;
+use crate::agent::{activity_defaults, ActivityInfo};
 use crate::context::Context;
 use crate::llm::FunctionCall;
 use crate::tools::{IntoToolOutput, Json, ToolDefinition, ToolError, ToolOutput};
@@ -29,13 +29,11 @@ use std::sync::Arc;
     note = "write `#[function_tools] impl {Self} {{}}` with the type's parameters filled in"
 )]
 pub trait FunctionTools: ActivityInfo {
-    /// See [`Activity::instructions`](crate::agent::Activity::instructions).
-    fn instructions(&self) -> String {
-        Self::INSTRUCTIONS.to_string()
-    }
-    /// See [`Activity::is_sensitive`](crate::agent::Activity::is_sensitive).
-    fn is_sensitive(&self) -> bool {
-        Self::SENSITIVE
+    activity_defaults! {
+        /// See [`Activity::instructions`](crate::agent::Activity::instructions).
+        instructions;
+        /// See [`Activity::is_sensitive`](crate::agent::Activity::is_sensitive).
+        is_sensitive;
     }
     /// See [`Activity::tools`](crate::agent::Activity::tools).
     fn tools(&self) -> Vec<Arc<ToolDefinition>> {
@@ -50,38 +48,15 @@ pub trait FunctionTools: ActivityInfo {
         let _ = ctx;
         unknown_tool(&call.name)
     }
-    /// See [`Activity::on_enter`](crate::agent::Activity::on_enter).
-    fn on_enter<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, Self::Result>,
-    ) -> BoxFuture<'a, crate::Result<()>> {
-        let _ = ctx;
-        Box::pin(async { Ok(()) })
-    }
-    /// See [`Activity::on_exit`](crate::agent::Activity::on_exit).
-    fn on_exit<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, Self::Result>,
-    ) -> BoxFuture<'a, crate::Result<()>> {
-        let _ = ctx;
-        Box::pin(async { Ok(()) })
-    }
-    /// See [`Activity::on_dtmf`](crate::agent::Activity::on_dtmf).
-    fn on_dtmf<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, Self::Result>,
-        digits: &'a str,
-    ) -> BoxFuture<'a, crate::Result<()>> {
-        let _ = (ctx, digits);
-        Box::pin(async { Ok(()) })
-    }
-    /// See [`Activity::on_timer`](crate::agent::Activity::on_timer).
-    fn on_timer<'a>(
-        &'a mut self,
-        ctx: &'a mut Context<'_, Self::Result>,
-    ) -> BoxFuture<'a, crate::Result<()>> {
-        let _ = ctx;
-        Box::pin(async { Ok(()) })
+    activity_defaults! {
+        /// See [`Activity::on_enter`](crate::agent::Activity::on_enter).
+        fn on_enter();
+        /// See [`Activity::on_exit`](crate::agent::Activity::on_exit).
+        fn on_exit();
+        /// See [`Activity::on_dtmf`](crate::agent::Activity::on_dtmf).
+        fn on_dtmf(digits: &str);
+        /// See [`Activity::on_timer`](crate::agent::Activity::on_timer).
+        fn on_timer();
     }
 }
 
@@ -159,8 +134,27 @@ forwarding_trait!(
     ForwardToDefaults
 );
 
-/// A zero-sized stand-in with every [`FunctionTools`] default, for types without a block.
-struct Defaults<T>(PhantomData<T>);
+/// A zero-sized stand-in for `T` that has every [`FunctionTools`] default, for types without a
+/// block: what they do is what the trait's defaults do.
+struct Defaults<T>(PhantomData<fn() -> T>);
+
+impl<T: ActivityInfo> ActivityInfo for Defaults<T> {
+    type Result = T::Result;
+    const ID: &'static str = T::ID;
+    const INSTRUCTIONS: &'static str = T::INSTRUCTIONS;
+    const SENSITIVE: bool = T::SENSITIVE;
+    const PRESERVE_FUNCTION_CALLS: bool = T::PRESERVE_FUNCTION_CALLS;
+}
+
+impl<T: ActivityInfo> FunctionTools for Defaults<T> {}
+
+impl<T: ActivityInfo> Defaults<T> {
+    /// The stand-in, borrowed for as long as a hook's future needs: a leaked zero-sized box
+    /// allocates nothing.
+    fn stand_in(_: &T) -> &'static mut Self {
+        Box::leak(Box::new(Defaults(PhantomData)))
+    }
+}
 
 macro_rules! forwarding_impl {
     ($name:ident for $probe:ty where $bound:path, via $via:ident) => {
@@ -217,56 +211,12 @@ macro_rules! forwarding_impl {
         FunctionTools::$method($this $(, $arg)*)
     };
     (@call defaults, $method:ident, $this:ident $(, $arg:ident)*) => {
-        Defaults::<T>::$method($this $(, $arg)*)
+        FunctionTools::$method(Defaults::<T>::stand_in($this) $(, $arg)*)
     };
 }
 
 forwarding_impl!(ForwardToFunctionTools for Probe<T> where FunctionTools, via tools);
 forwarding_impl!(ForwardToDefaults for &Probe<T> where ActivityInfo, via defaults);
-
-impl<T: ActivityInfo> Defaults<T> {
-    fn instructions(_: &T) -> String {
-        T::INSTRUCTIONS.to_string()
-    }
-    fn is_sensitive(_: &T) -> bool {
-        T::SENSITIVE
-    }
-    fn tools(_: &T) -> Vec<Arc<ToolDefinition>> {
-        Vec::new()
-    }
-    fn call_tool<'a>(
-        _: &'a mut T,
-        _: &'a mut Context<'_, T::Result>,
-        call: &'a FunctionCall,
-    ) -> BoxFuture<'a, ToolOutput> {
-        unknown_tool(&call.name)
-    }
-    fn on_enter<'a>(
-        _: &'a mut T,
-        _: &'a mut Context<'_, T::Result>,
-    ) -> BoxFuture<'a, crate::Result<()>> {
-        Box::pin(async { Ok(()) })
-    }
-    fn on_exit<'a>(
-        _: &'a mut T,
-        _: &'a mut Context<'_, T::Result>,
-    ) -> BoxFuture<'a, crate::Result<()>> {
-        Box::pin(async { Ok(()) })
-    }
-    fn on_dtmf<'a>(
-        _: &'a mut T,
-        _: &'a mut Context<'_, T::Result>,
-        _: &'a str,
-    ) -> BoxFuture<'a, crate::Result<()>> {
-        Box::pin(async { Ok(()) })
-    }
-    fn on_timer<'a>(
-        _: &'a mut T,
-        _: &'a mut Context<'_, T::Result>,
-    ) -> BoxFuture<'a, crate::Result<()>> {
-        Box::pin(async { Ok(()) })
-    }
-}
 
 /// Implemented only by [`Context`]: the generated dispatch passes the context to a tool or hook
 /// through `<ParamType as ContextOf<'_, Result>>::cast`, so the parameter is recognised by its

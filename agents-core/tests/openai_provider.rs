@@ -1,6 +1,8 @@
-//! The OpenAI provider against an in-process server on 127.0.0.1 that records request bodies and
-//! replays scripted Chat Completions streams. No test reaches the network, except
-//! `real_openai_call`, which runs only when `OPENAI_API_KEY` is set.
+//! The OpenAI provider against an in-process server on 127.0.0.1 (the fault server of `common`)
+//! that records request bodies and replays scripted Chat Completions streams. No test reaches
+//! the network, except `real_openai_call`, which runs only when `OPENAI_API_KEY` is set.
+
+mod common;
 
 use agents_core::llm::openai::{OpenAiLlm, OpenAiLlmBuilder};
 use agents_core::llm::{
@@ -8,204 +10,35 @@ use agents_core::llm::{
     FunctionCallOutput, Llm, LlmError, Role, ToolCallRequest, ToolChoice, Usage,
 };
 use agents_core::tools::ToolDefinition;
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use common::*;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Notify;
 
 const KEY: &str = "sk-test-SECRET-0123456789";
 
-/// One step of a scripted event stream.
-#[derive(Debug, Clone)]
-enum Step {
-    /// `data: <payload>` followed by a blank line.
-    Data(String),
-    /// Wait this many milliseconds.
-    Delay(u64),
-    /// Break the connection (the chunked body is never terminated).
-    Abort,
-    /// Send nothing more, ever.
-    Stall,
-    /// Send an SSE comment every 20 ms, forever (so a closed client is noticed).
-    Ping,
-}
-
-/// A scripted reply.
-enum Reply {
-    Sse(Vec<Step>),
-    Plain {
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: String,
-    },
-}
-
-#[derive(Clone, Default)]
-struct Shared {
-    replies: Arc<Mutex<VecDeque<Reply>>>,
-    bodies: Arc<Mutex<Vec<Value>>>,
-    auth: Arc<Mutex<Vec<Option<String>>>>,
-    peers: Arc<Mutex<Vec<SocketAddr>>>,
-    body_dropped: Arc<Notify>,
-}
-
-struct Server {
-    url: String,
-    shared: Shared,
-}
-
-impl Server {
-    async fn start(replies: Vec<Reply>) -> Server {
-        let shared = Shared::default();
-        shared.replies.lock().unwrap().extend(replies);
-        let app = axum::Router::new()
-            .route("/v1/chat/completions", axum::routing::post(handle))
-            .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/v1", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            let _ = axum::serve(listener, app).await;
-        });
-        Server { url, shared }
+/// A server that answers with `replies` in order, then with a 500 once they are used up.
+async fn scripted_server(replies: Vec<Plan>) -> FaultServer {
+    let server = FaultServer::start().await;
+    for reply in replies {
+        server.push(reply);
     }
-
-    fn bodies(&self) -> Vec<Value> {
-        self.shared.bodies.lock().unwrap().clone()
-    }
-
-    fn requests(&self) -> usize {
-        self.shared.bodies.lock().unwrap().len()
-    }
-
-    fn llm(&self) -> OpenAiLlmBuilder {
-        OpenAiLlm::builder()
-            .base_url(&self.url)
-            .api_key(KEY)
-            .model("test-model")
-            .initial_backoff(Duration::from_millis(5))
-            .max_backoff(Duration::from_millis(50))
-            .request_timeout(Duration::from_secs(5))
-            .idle_timeout(Duration::from_secs(5))
-    }
+    server.set_responder(|_| status(500, &[], "no scripted reply left"));
+    server
 }
 
-async fn handle(
-    State(shared): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    shared.peers.lock().unwrap().push(peer);
-    shared
-        .bodies
-        .lock()
-        .unwrap()
-        .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
-    shared.auth.lock().unwrap().push(
-        headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-    );
-    let reply = shared.replies.lock().unwrap().pop_front();
-    match reply {
-        None => Response::builder()
-            .status(500)
-            .body(Body::from("no scripted reply left"))
-            .unwrap(),
-        Some(Reply::Plain {
-            status,
-            headers,
-            body,
-        }) => {
-            let mut response = Response::builder().status(StatusCode::from_u16(status).unwrap());
-            let mut has_type = false;
-            for (name, value) in headers {
-                has_type |= name.eq_ignore_ascii_case("content-type");
-                response = response.header(name, value);
-            }
-            if !has_type {
-                response = response.header("content-type", "text/plain");
-            }
-            response.body(Body::from(body)).unwrap()
-        }
-        Some(Reply::Sse(steps)) => Response::builder()
-            .header("content-type", "text/event-stream")
-            .body(Body::from_stream(sse_body(
-                steps,
-                shared.body_dropped.clone(),
-            )))
-            .unwrap(),
-    }
-}
-
-/// Signals when the response body is dropped, i.e. when the server gave up on the connection.
-struct DropSignal(Arc<Notify>);
-
-impl Drop for DropSignal {
-    fn drop(&mut self) {
-        self.0.notify_one();
-    }
-}
-
-fn sse_body(
-    steps: Vec<Step>,
-    dropped: Arc<Notify>,
-) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    let state = (VecDeque::from(steps), DropSignal(dropped));
-    futures::stream::unfold(state, |(mut steps, signal)| async move {
-        loop {
-            match steps.pop_front()? {
-                Step::Data(data) => {
-                    let bytes = Bytes::from(format!("data: {data}\n\n"));
-                    return Some((Ok(bytes), (steps, signal)));
-                }
-                Step::Delay(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
-                Step::Abort => {
-                    return Some((
-                        Err(std::io::Error::other("scripted abort")),
-                        (steps, signal),
-                    ))
-                }
-                Step::Stall => std::future::pending::<()>().await,
-                Step::Ping => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    steps.push_front(Step::Ping);
-                    return Some((Ok(Bytes::from_static(b": ping\n\n")), (steps, signal)));
-                }
-            }
-        }
-    })
-}
-
-fn data(v: Value) -> Step {
-    Step::Data(v.to_string())
-}
-
-fn done() -> Step {
-    Step::Data("[DONE]".into())
-}
-
-fn role() -> Step {
-    data(json!({"id": "c", "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]}))
-}
-
-fn text(t: &str) -> Step {
-    data(json!({"id": "c", "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"content": t}, "finish_reason": null}]}))
-}
-
-fn finish(reason: &str) -> Step {
-    data(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]}))
+/// A provider for `server` with a real-looking key and timeouts generous enough for a loaded
+/// machine.
+fn provider(server: &FaultServer) -> OpenAiLlmBuilder {
+    OpenAiLlm::builder()
+        .base_url(&server.url)
+        .api_key(KEY)
+        .model("test-model")
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(50))
+        .request_timeout(Duration::from_secs(5))
+        .idle_timeout(Duration::from_secs(5))
 }
 
 fn usage(prompt: u64, completion: u64) -> Step {
@@ -219,16 +52,8 @@ fn tool(delta: Value) -> Step {
     )
 }
 
-fn ok_reply() -> Reply {
-    Reply::Sse(vec![role(), text("ok"), finish("stop"), done()])
-}
-
-fn status(status: u16, headers: Vec<(&'static str, String)>, body: &str) -> Reply {
-    Reply::Plain {
-        status,
-        headers,
-        body: body.to_string(),
-    }
+fn ok_reply() -> Plan {
+    Plan::Sse(vec![role(), text("ok"), finish("stop"), done()])
 }
 
 fn user_request(text: &str) -> ChatRequest {
@@ -289,7 +114,7 @@ fn call(id: &str, name: &str, arguments: &str) -> ToolCallRequest {
 
 #[tokio::test]
 async fn streams_text_incrementally() {
-    let server = Server::start(vec![Reply::Sse(vec![
+    let server = scripted_server(vec![Plan::Sse(vec![
         role(),
         text("Hel"),
         Step::Delay(150),
@@ -301,7 +126,7 @@ async fn streams_text_incrementally() {
         done(),
     ])])
     .await;
-    let llm = server.llm().build().unwrap();
+    let llm = provider(&server).build().unwrap();
     assert_eq!(llm.label(), "test-model");
 
     let mut stream = llm.chat(user_request("hi")).await.unwrap();
@@ -335,15 +160,15 @@ async fn streams_text_incrementally() {
         assert!(body.get(absent).is_none(), "{absent} must be omitted");
     }
     assert_eq!(
-        server.shared.auth.lock().unwrap()[0].as_deref(),
+        server.auths()[0].as_deref(),
         Some(format!("Bearer {KEY}").as_str())
     );
 }
 
 #[tokio::test]
 async fn maps_chat_context_to_messages() {
-    let server = Server::start(vec![ok_reply()]).await;
-    let llm = server.llm().build().unwrap();
+    let server = scripted_server(vec![ok_reply()]).await;
+    let llm = provider(&server).build().unwrap();
 
     let mut ctx = ChatContext::new();
     ctx.add_message(Role::System, "be brief");
@@ -417,14 +242,13 @@ fn loose_tool() -> ToolDefinition {
 
 #[tokio::test]
 async fn tools_tool_choice_and_sampling_options() {
-    let server = Server::start((0..6).map(|_| ok_reply()).collect()).await;
-    let llm = server
-        .llm()
+    let server = scripted_server((0..6).map(|_| ok_reply()).collect()).await;
+    let llm = provider(&server)
         .temperature(0.5)
         .parallel_tool_calls(false)
         .build()
         .unwrap();
-    let relaxed_llm = server.llm().strict_tools(false).build().unwrap();
+    let relaxed_llm = provider(&server).strict_tools(false).build().unwrap();
     let tools = vec![Arc::new(strict_tool()), Arc::new(loose_tool())];
     let with_tools = |choice: ToolChoice, parallel: Option<bool>, temperature: Option<f32>| {
         let mut r = user_request("hi");
@@ -485,14 +309,13 @@ async fn tools_tool_choice_and_sampling_options() {
 
 #[tokio::test]
 async fn rate_limit_is_retried_after_retry_after() {
-    let server = Server::start(vec![
-        status(429, vec![("retry-after", "1".into())], "slow down"),
+    let server = scripted_server(vec![
+        status(429, &[("retry-after", "1")], "slow down"),
         ok_reply(),
     ])
     .await;
     // Retry-After (1 s) is capped by max_backoff (200 ms); the jittered backoff would be <= 5 ms.
-    let llm = server
-        .llm()
+    let llm = provider(&server)
         .max_backoff(Duration::from_millis(200))
         .build()
         .unwrap();
@@ -500,31 +323,31 @@ async fn rate_limit_is_retried_after_retry_after() {
     let chunks = run(&llm, user_request("hi")).await;
     let elapsed = started.elapsed();
     assert_eq!(texts(&chunks), ["ok"]);
-    assert_eq!(server.requests(), 2);
+    assert_eq!(server.request_count(), 2);
     assert!(elapsed >= Duration::from_millis(190), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
 }
 
 #[tokio::test]
 async fn server_errors_are_retried() {
-    let server = Server::start(vec![
-        status(500, vec![], "oops"),
-        status(503, vec![], "busy"),
+    let server = scripted_server(vec![
+        status(500, &[], "oops"),
+        status(503, &[], "busy"),
         ok_reply(),
     ])
     .await;
-    let llm = server.llm().build().unwrap();
+    let llm = provider(&server).build().unwrap();
     let chunks = run(&llm, user_request("hi")).await;
     assert_eq!(texts(&chunks), ["ok"]);
-    assert_eq!(server.requests(), 3);
+    assert_eq!(server.request_count(), 3);
     let bodies = server.bodies();
     assert_eq!(bodies[0], bodies[2], "every attempt sends the same request");
 }
 
 #[tokio::test]
 async fn retries_stop_at_the_limit() {
-    let server = Server::start((0..5).map(|_| status(502, vec![], "bad gateway")).collect()).await;
-    let llm = server.llm().max_retries(2).build().unwrap();
+    let server = scripted_server((0..5).map(|_| status(502, &[], "bad gateway")).collect()).await;
+    let llm = provider(&server).max_retries(2).build().unwrap();
     let err = llm.chat(user_request("hi")).await.err().unwrap();
     match err {
         LlmError::Status {
@@ -534,14 +357,14 @@ async fn retries_stop_at_the_limit() {
         } => assert_eq!(body, "bad gateway"),
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(server.requests(), 3);
+    assert_eq!(server.request_count(), 3);
 }
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
     let long_body = format!("invalid_request: {}", "x".repeat(600));
-    let server = Server::start(vec![status(400, vec![], &long_body), ok_reply()]).await;
-    let llm = server.llm().build().unwrap();
+    let server = scripted_server(vec![status(400, &[], &long_body), ok_reply()]).await;
+    let llm = provider(&server).build().unwrap();
     let err = llm.chat(user_request("hi")).await.err().unwrap();
     match &err {
         LlmError::Status {
@@ -555,15 +378,12 @@ async fn client_errors_are_not_retried() {
         other => panic!("unexpected {other:?}"),
     }
     assert!(err.to_string().contains("HTTP 400"));
-    assert_eq!(server.requests(), 1);
+    assert_eq!(server.request_count(), 1);
 }
 
 #[tokio::test]
 async fn connection_refused_is_a_connection_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let llm = OpenAiLlm::builder()
         .base_url(format!("http://127.0.0.1:{port}/v1"))
         .max_retries(2)
@@ -576,38 +396,37 @@ async fn connection_refused_is_a_connection_error() {
 
 #[tokio::test]
 async fn breaks_before_the_first_token_are_retried() {
-    let server = Server::start(vec![
+    let server = scripted_server(vec![
         // Headers and an empty role delta, then the connection breaks: no token yet.
-        Reply::Sse(vec![role(), Step::Delay(50), Step::Abort]),
+        Plan::Sse(vec![role(), Step::Delay(50), Step::Abort]),
         // Headers, then silence longer than the idle timeout.
-        Reply::Sse(vec![Step::Stall]),
+        Plan::Sse(vec![Step::Stall]),
         ok_reply(),
     ])
     .await;
-    let llm = server
-        .llm()
+    let llm = provider(&server)
         .idle_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
     let chunks = run(&llm, user_request("hi")).await;
     assert_eq!(texts(&chunks), ["ok"]);
-    assert_eq!(server.requests(), 3);
+    assert_eq!(server.request_count(), 3);
 }
 
 #[tokio::test]
 async fn close_mid_stream_is_a_stream_error() {
-    let server = Server::start(vec![
-        Reply::Sse(vec![text("partial "), Step::Delay(50), Step::Abort]),
+    let server = scripted_server(vec![
+        Plan::Sse(vec![text("partial "), Step::Delay(50), Step::Abort]),
         ok_reply(),
     ])
     .await;
-    let llm = server.llm().build().unwrap();
+    let llm = provider(&server).build().unwrap();
     let stream = llm.chat(user_request("hi")).await.unwrap();
     let (chunks, err) = collect(stream).await;
     assert_eq!(texts(&chunks), ["partial "]);
     assert!(matches!(err, Some(LlmError::Stream(_))), "{err:?}");
     assert_eq!(
-        server.requests(),
+        server.request_count(),
         1,
         "errors after the first token are not retried"
     );
@@ -615,9 +434,8 @@ async fn close_mid_stream_is_a_stream_error() {
 
 #[tokio::test]
 async fn stalled_stream_hits_the_idle_timeout() {
-    let server = Server::start(vec![Reply::Sse(vec![text("hello"), Step::Stall])]).await;
-    let llm = server
-        .llm()
+    let server = scripted_server(vec![Plan::Sse(vec![text("hello"), Step::Stall])]).await;
+    let llm = provider(&server)
         .idle_timeout(Duration::from_millis(150))
         .build()
         .unwrap();
@@ -634,28 +452,28 @@ async fn stalled_stream_hits_the_idle_timeout() {
 
 #[tokio::test]
 async fn garbage_and_in_stream_errors() {
-    let server = Server::start(vec![
-        Reply::Sse(vec![Step::Data("this is not json".into())]),
-        Reply::Sse(vec![text("ok"), Step::Data("{\"choices\": [oops".into())]),
-        Reply::Sse(vec![
+    let server = scripted_server(vec![
+        Plan::Sse(vec![Step::Data("this is not json".into())]),
+        Plan::Sse(vec![text("ok"), Step::Data("{\"choices\": [oops".into())]),
+        Plan::Sse(vec![
             text("a"),
             data(json!({"error": {"message": "model overloaded", "type": "server_error"}})),
         ]),
         status(
             200,
-            vec![("content-type", "application/json".into())],
+            &[("content-type", "application/json")],
             r#"{"choices":[{"message":{"content":"hi"}}]}"#,
         ),
     ])
     .await;
-    let llm = server.llm().build().unwrap();
+    let llm = provider(&server).build().unwrap();
 
     let err = llm.chat(user_request("hi")).await.err().unwrap();
     match &err {
         LlmError::Protocol(m) => assert!(m.contains("this is not json"), "{m}"),
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(server.requests(), 1, "garbage is not retried");
+    assert_eq!(server.request_count(), 1, "garbage is not retried");
 
     let (chunks, err) = collect(llm.chat(user_request("hi")).await.unwrap()).await;
     assert_eq!(texts(&chunks), ["ok"]);
@@ -676,7 +494,7 @@ async fn garbage_and_in_stream_errors() {
 
 #[tokio::test]
 async fn tool_call_deltas_are_accumulated() {
-    let server = Server::start(vec![Reply::Sse(vec![
+    let server = scripted_server(vec![Plan::Sse(vec![
         role(),
         text("Checking."),
         tool(
@@ -690,7 +508,7 @@ async fn tool_call_deltas_are_accumulated() {
         done(),
     ])])
     .await;
-    let llm = server.llm().build().unwrap();
+    let llm = provider(&server).build().unwrap();
     let chunks = run(&llm, user_request("hi")).await;
     assert_eq!(chunks.len(), 3, "{chunks:?}");
     assert_eq!(chunks[0], ChatChunk::Text("Checking.".into()));
@@ -710,7 +528,7 @@ async fn tool_call_deltas_are_accumulated() {
 
 #[tokio::test]
 async fn tool_call_quirks_are_tolerated() {
-    let server = Server::start(vec![Reply::Sse(vec![
+    let server = scripted_server(vec![Plan::Sse(vec![
         // No choices, unknown fields.
         data(json!({"id": "x", "weird": {"nested": true}, "choices": []})),
         // No index anywhere, null content, arguments as an object.
@@ -732,7 +550,7 @@ async fn tool_call_quirks_are_tolerated() {
         done(),
     ])])
     .await;
-    let llm = server.llm().build().unwrap();
+    let llm = provider(&server).build().unwrap();
     let chunks = run(&llm, user_request("hi")).await;
     assert_eq!(
         chunks,
@@ -745,7 +563,7 @@ async fn tool_call_quirks_are_tolerated() {
 
 #[tokio::test]
 async fn parallel_tool_calls_are_interleaved_by_index() {
-    let server = Server::start(vec![Reply::Sse(vec![
+    let server = scripted_server(vec![Plan::Sse(vec![
         role(),
         tool(
             json!({"index": 0, "id": "c0", "type": "function", "function": {"name": "get_weather", "arguments": ""}}),
@@ -762,7 +580,7 @@ async fn parallel_tool_calls_are_interleaved_by_index() {
         done(),
     ])])
     .await;
-    let llm = server.llm().build().unwrap();
+    let llm = provider(&server).build().unwrap();
     let chunks = run(&llm, user_request("hi")).await;
     assert_eq!(
         calls(&chunks),
@@ -775,14 +593,14 @@ async fn parallel_tool_calls_are_interleaved_by_index() {
 
 #[tokio::test]
 async fn clean_end_without_done_still_flushes() {
-    let server = Server::start(vec![Reply::Sse(vec![
+    let server = scripted_server(vec![Plan::Sse(vec![
         text("One moment."),
         tool(
             json!({"index": 0, "id": "z", "function": {"name": "wait", "arguments": "{\"s\":1}"}}),
         ),
     ])])
     .await;
-    let llm = server.llm().build().unwrap();
+    let llm = provider(&server).build().unwrap();
     let chunks = run(&llm, user_request("hi")).await;
     assert_eq!(texts(&chunks), ["One moment."]);
     assert_eq!(calls(&chunks), [call("z", "wait", r#"{"s":1}"#)]);
@@ -790,26 +608,24 @@ async fn clean_end_without_done_still_flushes() {
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_connection() {
-    let server = Server::start(vec![Reply::Sse(vec![text("hi"), Step::Ping])]).await;
-    let llm = server.llm().build().unwrap();
+    let server = scripted_server(vec![Plan::Sse(vec![text("hi"), Step::Ping])]).await;
+    let llm = provider(&server).build().unwrap();
     let mut stream = llm.chat(user_request("hi")).await.unwrap();
     assert_eq!(
         stream.next().await.unwrap().unwrap(),
         ChatChunk::Text("hi".into())
     );
     drop(stream);
-    tokio::time::timeout(
-        Duration::from_secs(5),
-        server.shared.body_dropped.notified(),
-    )
-    .await
-    .expect("the server sees the connection closed");
+    assert!(
+        server.wait_for_drop(Duration::from_secs(5)).await,
+        "the server sees the connection closed"
+    );
 }
 
 #[tokio::test]
 async fn connection_is_reused_after_a_complete_reply() {
-    let server = Server::start(vec![
-        Reply::Sse(vec![
+    let server = scripted_server(vec![
+        Plan::Sse(vec![
             text("one"),
             finish("stop"),
             usage(1, 1),
@@ -819,12 +635,12 @@ async fn connection_is_reused_after_a_complete_reply() {
         ok_reply(),
     ])
     .await;
-    let llm = server.llm().build().unwrap();
+    let llm = provider(&server).build().unwrap();
     run(&llm, user_request("hi")).await;
     // The body's end comes 30 ms after [DONE]; it is read in the background meanwhile.
     tokio::time::sleep(Duration::from_millis(150)).await;
     run(&llm, user_request("again")).await;
-    let peers = server.shared.peers.lock().unwrap().clone();
+    let peers = server.peers();
     assert_eq!(
         peers[0], peers[1],
         "the second request reuses the pooled connection"
@@ -833,16 +649,16 @@ async fn connection_is_reused_after_a_complete_reply() {
 
 #[tokio::test]
 async fn api_key_never_shows() {
-    let server = Server::start(vec![
+    let server = scripted_server(vec![
         status(
             401,
-            vec![],
+            &[],
             &format!("Incorrect API key provided: {KEY}. You can find your key..."),
         ),
-        Reply::Sse(vec![Step::Data(format!("garbage echoing {KEY}"))]),
+        Plan::Sse(vec![Step::Data(format!("garbage echoing {KEY}"))]),
     ])
     .await;
-    let builder = server.llm();
+    let builder = provider(&server);
     assert!(!format!("{builder:?}").contains(KEY));
     let llm = builder.build().unwrap();
     let debug = format!("{llm:?}");
@@ -876,12 +692,12 @@ async fn configuration_is_checked() {
     assert!(!err.to_string().contains("bad\nkey"));
 
     // A local server needs no key, and then no Authorization header is sent.
-    let server = Server::start(vec![ok_reply()]).await;
+    let server = scripted_server(vec![ok_reply()]).await;
     let llm = OpenAiLlm::builder()
         .base_url(format!("{}/", server.url))
         .model("local")
         .build()
         .unwrap();
     run(&llm, user_request("hi")).await;
-    assert_eq!(server.shared.auth.lock().unwrap()[0], None);
+    assert_eq!(server.auths()[0], None);
 }

@@ -138,21 +138,21 @@ impl GenStream {
 /// Cuts `s` into `n` pieces at character boundaries chosen by `seeds`.
 fn cut_text(s: &str, seeds: &[usize]) -> Vec<String> {
     let bounds: Vec<usize> = s.char_indices().map(|(i, _)| i).skip(1).collect();
-    let mut cuts: Vec<usize> = seeds
+    let cuts: Vec<usize> = seeds
         .iter()
         .filter(|_| !bounds.is_empty())
         .map(|x| bounds[x % bounds.len()])
         .collect();
+    pieces(s.len(), cuts).map(|r| s[r].to_string()).collect()
+}
+
+/// The ranges between the (sorted, deduplicated) `cuts` of `0..len`, covering all of it.
+fn pieces(len: usize, mut cuts: Vec<usize>) -> impl Iterator<Item = std::ops::Range<usize>> {
     cuts.sort_unstable();
     cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for c in cuts {
-        out.push(s[prev..c].to_string());
-        prev = c;
-    }
-    out.push(s[prev..].to_string());
-    out
+    let starts = std::iter::once(0).chain(cuts.clone());
+    let ends = cuts.into_iter().chain(std::iter::once(len));
+    starts.zip(ends).map(|(start, end)| start..end)
 }
 
 fn gen_call() -> impl Strategy<Value = GenCall> {
@@ -191,17 +191,10 @@ fn gen_stream() -> impl Strategy<Value = GenStream> {
 
 /// The stream's bytes cut at the given positions (any byte offset).
 fn split_bytes(bytes: &[u8], seeds: &[usize]) -> Vec<Vec<u8>> {
-    let mut cuts: Vec<usize> = seeds.iter().map(|s| s % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for c in cuts {
-        out.push(bytes[prev..c].to_vec());
-        prev = c;
-    }
-    out.push(bytes[prev..].to_vec());
-    out
+    let cuts = seeds.iter().map(|s| s % (bytes.len() + 1)).collect();
+    pieces(bytes.len(), cuts)
+        .map(|r| bytes[r].to_vec())
+        .collect()
 }
 
 async fn read_reply(llm: &OpenAiLlm) -> Result<(String, Vec<ToolCallRequest>), String> {
@@ -381,11 +374,8 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
             prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
             prop::collection::btree_map(
                 prop_oneof![
-                    Just("name".to_string()),
-                    Just("count".to_string()),
-                    Just("mode".to_string()),
-                    Just("inner".to_string()),
-                    any::<String>()
+                    4 => one_of(&["name", "count", "mode", "inner"]),
+                    1 => any::<String>(),
                 ],
                 inner,
                 0..6
@@ -395,28 +385,35 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
+/// One of `options`, each as likely as the others.
+fn one_of(options: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::sample::select(options).prop_map(|s| s.to_string())
+}
+
 /// Text that looks like JSON, often almost valid.
 fn jsonish() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
-            Just("{".to_string()),
-            Just("}".to_string()),
-            Just("[".to_string()),
-            Just("]".to_string()),
-            Just(":".to_string()),
-            Just(",".to_string()),
-            Just("\"name\"".to_string()),
-            Just("\"count\"".to_string()),
-            Just("\"mode\"".to_string()),
-            Just("\"Fast\"".to_string()),
-            Just("\"\\u00e9\\ud800\"".to_string()),
-            Just("true".to_string()),
-            Just("null".to_string()),
-            Just("-0.5e400".to_string()),
-            Just("18446744073709551616".to_string()),
-            Just(" ".to_string()),
-            "[0-9]{1,5}",
-            "\"[a-z]{0,4}\"",
+            16 => one_of(&[
+                "{",
+                "}",
+                "[",
+                "]",
+                ":",
+                ",",
+                "\"name\"",
+                "\"count\"",
+                "\"mode\"",
+                "\"Fast\"",
+                "\"\\u00e9\\ud800\"",
+                "true",
+                "null",
+                "-0.5e400",
+                "18446744073709551616",
+                " ",
+            ]),
+            1 => "[0-9]{1,5}",
+            1 => "\"[a-z]{0,4}\"",
         ],
         0..40,
     )

@@ -83,17 +83,59 @@ async fn close_bounded(session: &AgentSession) {
 
 // ---------------------------------------------------------------- agents
 
-/// Waits for an answer that never comes.
-#[agent_task(result = String)]
-struct WaitTask {
-    log: Log,
+/// Declares an agent or task holding the shared log, whose `on_exit` logs `exit <its id>`; the
+/// rest of its `#[function_tools]` block follows the struct.
+macro_rules! logged {
+    ($(#[$meta:meta])* struct $name:ident; $($block:tt)*) => {
+        $(#[$meta])*
+        struct $name {
+            log: Log,
+        }
+
+        #[function_tools]
+        impl $name {
+            async fn on_exit(&mut self) {
+                push(&self.log, format!("exit {}", Self::ID));
+            }
+
+            $($block)*
+        }
+    };
 }
 
-#[function_tools]
-impl WaitTask {
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit wait_task");
-    }
+/// Declares an agent (see [`logged!`]) whose `on_enter` runs `$task` with the same log and logs
+/// what it got.
+macro_rules! runs_from_on_enter {
+    ($(#[$meta:meta])* struct $name:ident runs $task:ident;) => {
+        logged! {
+            $(#[$meta])*
+            #[agent]
+            struct $name;
+
+            async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
+                let task = $task { log: self.log.clone() };
+                run_logged(ctx, &self.log, Self::ID, task).await.map(|_| ())
+            }
+        }
+    };
+}
+
+/// Runs `task` from a hook or tool of `who` and logs `<who> got <outcome>`.
+async fn run_logged<R: Send + 'static, T: AgentTask>(
+    ctx: &mut Context<'_, R>,
+    log: &Log,
+    who: &str,
+    task: T,
+) -> Result<T::Result> {
+    let r = ctx.run_task(task).await;
+    push(log, format!("{who} got {}", describe(&r)));
+    r
+}
+
+logged! {
+    /// Waits for an answer that never comes.
+    #[agent_task(result = String)]
+    struct WaitTask;
 
     /// Record the answer.
     #[function_tool]
@@ -102,90 +144,35 @@ impl WaitTask {
     }
 }
 
-/// (a) Runs a task from `on_enter`.
-#[agent]
-struct EnterAgent {
-    log: Log,
+runs_from_on_enter! {
+    /// (a) Runs a task from `on_enter`.
+    struct EnterAgent runs WaitTask;
 }
 
-#[function_tools]
-impl EnterAgent {
-    async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
-        let r = ctx
-            .run_task(WaitTask {
-                log: self.log.clone(),
-            })
-            .await;
-        push(&self.log, format!("enter_agent got {}", describe(&r)));
-        r.map(|_| ())
-    }
-
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit enter_agent");
-    }
-}
-
-/// The outer step.
-#[agent_task(result = String)]
-struct OuterTask {
-    log: Log,
-}
-
-#[function_tools]
-impl OuterTask {
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit outer_task");
-    }
+logged! {
+    /// The outer step.
+    #[agent_task(result = String)]
+    struct OuterTask;
 
     /// Go one level deeper.
     #[function_tool]
     async fn go_deeper(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<String> {
-        let r = ctx
-            .run_task(WaitTask {
-                log: self.log.clone(),
-            })
-            .await;
-        push(&self.log, format!("go_deeper got {}", describe(&r)));
-        let v = r?;
+        let task = WaitTask { log: self.log.clone() };
+        let v = run_logged(ctx, &self.log, "go_deeper", task).await?;
         ctx.complete(v.clone());
         Ok(v)
     }
 }
 
-/// (b) Runs a task whose tool runs another task.
-#[agent]
-struct NestingAgent {
-    log: Log,
+runs_from_on_enter! {
+    /// (b) Runs a task whose tool runs another task.
+    struct NestingAgent runs OuterTask;
 }
 
-#[function_tools]
-impl NestingAgent {
-    async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
-        let r = ctx
-            .run_task(OuterTask {
-                log: self.log.clone(),
-            })
-            .await;
-        push(&self.log, format!("nesting_agent got {}", describe(&r)));
-        r.map(|_| ())
-    }
-
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit nesting_agent");
-    }
-}
-
-/// The first step of the group.
-#[agent_task(result = bool)]
-struct StepOne {
-    log: Log,
-}
-
-#[function_tools]
-impl StepOne {
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit step_one");
-    }
+logged! {
+    /// The first step of the group.
+    #[agent_task(result = bool)]
+    struct StepOne;
 
     /// The first step is done.
     #[function_tool]
@@ -194,100 +181,48 @@ impl StepOne {
     }
 }
 
-/// (c) Runs a task group.
-#[agent]
-struct GroupAgent {
-    log: Log,
-}
+logged! {
+    /// (c) Runs a task group.
+    #[agent]
+    struct GroupAgent;
 
-#[function_tools]
-impl GroupAgent {
     async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
         let mut group = TaskGroup::new().summarize_chat_ctx(false);
         let log = self.log.clone();
-        group.add("step_one", "The first step", move || StepOne {
-            log: log.clone(),
-        });
+        group.add("step_one", "The first step", move || StepOne { log: log.clone() });
         let log = self.log.clone();
-        group.add("step_two", "The second step", move || WaitTask {
-            log: log.clone(),
-        });
-        let r = ctx.run_task(group).await;
-        push(&self.log, format!("group_agent got {}", describe(&r)));
-        r.map(|_| ())
-    }
-
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit group_agent");
+        group.add("step_two", "The second step", move || WaitTask { log: log.clone() });
+        run_logged(ctx, &self.log, Self::ID, group).await.map(|_| ())
     }
 }
 
-/// (d) Just talks.
-#[agent]
-struct Talker {
-    log: Log,
+logged! {
+    /// (d) Just talks.
+    #[agent]
+    struct Talker;
 }
 
-#[function_tools]
-impl Talker {
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit talker");
-    }
-}
+logged! {
+    /// Speaks from `on_enter` (a hook) before anything else.
+    #[agent_task(result = String)]
+    struct SpeakingTask;
 
-/// Speaks from `on_enter` (a hook) before anything else.
-#[agent_task(result = String)]
-struct SpeakingTask {
-    log: Log,
-}
-
-#[function_tools]
-impl SpeakingTask {
     async fn on_enter(&mut self, ctx: &mut TaskContext<'_, String>) -> Result<()> {
         let r = ctx.generate_reply("Greet the user at length.").await;
         push(&self.log, format!("speaking_task reply {}", describe(&r)));
         r
     }
-
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit speaking_task");
-    }
 }
 
-/// (d2) Runs a task that speaks from its `on_enter`.
-#[agent]
-struct HookSpeaker {
-    log: Log,
+runs_from_on_enter! {
+    /// (d2) Runs a task that speaks from its `on_enter`.
+    struct HookSpeaker runs SpeakingTask;
 }
 
-#[function_tools]
-impl HookSpeaker {
-    async fn on_enter(&mut self, ctx: &mut AgentContext<'_>) -> Result<()> {
-        let r = ctx
-            .run_task(SpeakingTask {
-                log: self.log.clone(),
-            })
-            .await;
-        push(&self.log, format!("hook_speaker got {}", describe(&r)));
-        r.map(|_| ())
-    }
-
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit hook_speaker");
-    }
-}
-
-/// A tool that takes its time.
-#[agent]
-struct SlowToolAgent {
-    log: Log,
-}
-
-#[function_tools]
-impl SlowToolAgent {
-    async fn on_exit(&mut self) {
-        push(&self.log, "exit slow_tool_agent");
-    }
+logged! {
+    /// A tool that takes its time.
+    #[agent]
+    struct SlowToolAgent;
 
     /// Ask the warehouse (slow).
     #[function_tool]
@@ -299,26 +234,55 @@ impl SlowToolAgent {
 
 // ---------------------------------------------------------------- close while running
 
+/// A scripted LLM that calls `tool` (when offered) on user text containing `word`.
+fn calls_on(word: &str, tool: &str) -> ScriptedLlm {
+    ScriptedLlm::new().rule(
+        agents_core::testing::Rule::on_user(word)
+            .reply(Reply::call(tool, json!({})))
+            .if_tool_offered(tool),
+    )
+}
+
+/// Starts the agent `make` builds around a fresh log, runs the turn `say` when given (it must
+/// hand off to `wait_task`), checks the log holds `before`, then closes the session within the
+/// bound and checks the log holds `after`: the unwinding order of the `on_exit` hooks and what
+/// each awaiting caller saw.
+async fn close_while_waiting<A: Agent>(
+    llm: ScriptedLlm,
+    make: impl FnOnce(Log) -> A,
+    say: Option<&str>,
+    before: &[&str],
+    after: &[&str],
+) {
+    let log = Log::default();
+    let session = AgentSession::new(llm);
+    session.start(make(log.clone())).await.unwrap();
+    if let Some(text) = say {
+        let turn = session.run(text).await.unwrap();
+        turn.expect().contains_agent_handoff("wait_task");
+    }
+    assert_eq!(lines(&log), before, "the task waits for the user");
+    assert!(alive() >= 1, "the leak check sees the session loop");
+    close_bounded(&session).await;
+    assert_eq!(lines(&log), after);
+}
+
+const ENTER_AGENT_UNWOUND: [&str; 3] = [
+    "exit wait_task",
+    "enter_agent got Cancelled(wait_task)",
+    "exit enter_agent",
+];
+
 #[test]
 fn close_while_a_task_from_on_enter_waits() {
-    leak_checked(|| async {
-        let log = Log::default();
-        let session = AgentSession::new(ScriptedLlm::new());
-        session
-            .start(EnterAgent { log: log.clone() })
-            .await
-            .unwrap();
-        assert!(lines(&log).is_empty(), "the task waits for the user");
-        assert!(alive() >= 1, "the leak check sees the session loop");
-        close_bounded(&session).await;
-        assert_eq!(
-            lines(&log),
-            [
-                "exit wait_task",
-                "enter_agent got Cancelled(wait_task)",
-                "exit enter_agent"
-            ]
-        );
+    leak_checked(|| {
+        close_while_waiting(
+            ScriptedLlm::new(),
+            |log| EnterAgent { log },
+            None,
+            &[],
+            &ENTER_AGENT_UNWOUND,
+        )
     });
 }
 
@@ -339,107 +303,94 @@ fn dropping_the_session_without_close_unwinds_the_same_way() {
         })
         .await
         .expect("the loop unwinds once the handle is dropped");
-        assert_eq!(
-            lines(&log),
-            [
-                "exit wait_task",
-                "enter_agent got Cancelled(wait_task)",
-                "exit enter_agent"
-            ]
-        );
+        assert_eq!(lines(&log), ENTER_AGENT_UNWOUND);
     });
 }
 
 #[test]
 fn close_while_a_nested_task_waits() {
-    leak_checked(|| async {
-        let log = Log::default();
-        let llm = ScriptedLlm::new().rule(
-            agents_core::testing::Rule::on_user("deeper")
-                .reply(Reply::call("go_deeper", json!({})))
-                .if_tool_offered("go_deeper"),
-        );
-        let session = AgentSession::new(llm);
-        session
-            .start(NestingAgent { log: log.clone() })
-            .await
-            .unwrap();
-        let turn = session.run("go deeper").await.unwrap();
-        turn.expect().contains_agent_handoff("wait_task");
-        assert!(lines(&log).is_empty());
-        close_bounded(&session).await;
-        assert_eq!(
-            lines(&log),
-            [
+    leak_checked(|| {
+        close_while_waiting(
+            calls_on("deeper", "go_deeper"),
+            |log| NestingAgent { log },
+            Some("go deeper"),
+            &[],
+            &[
                 "exit wait_task",
                 "go_deeper got Cancelled(wait_task)",
                 "exit outer_task",
                 "nesting_agent got Cancelled(outer_task)",
-                "exit nesting_agent"
-            ]
-        );
+                "exit nesting_agent",
+            ],
+        )
     });
 }
 
 #[test]
 fn close_while_a_task_group_is_mid_flow() {
-    leak_checked(|| async {
-        let log = Log::default();
-        let llm = ScriptedLlm::new().rule(
-            agents_core::testing::Rule::on_user("one")
-                .reply(Reply::call("step_one_done", json!({})))
-                .if_tool_offered("step_one_done"),
-        );
-        let session = AgentSession::new(llm);
-        session
-            .start(GroupAgent { log: log.clone() })
-            .await
-            .unwrap();
-        let turn = session.run("step one is done").await.unwrap();
-        turn.expect().contains_agent_handoff("wait_task");
-        assert_eq!(lines(&log), ["exit step_one"]);
-        close_bounded(&session).await;
-        assert_eq!(
-            lines(&log),
-            [
+    leak_checked(|| {
+        close_while_waiting(
+            calls_on("one", "step_one_done"),
+            |log| GroupAgent { log },
+            Some("step one is done"),
+            &["exit step_one"],
+            &[
                 "exit step_one",
                 "exit wait_task",
                 "group_agent got Cancelled(wait_task)",
-                "exit group_agent"
-            ]
-        );
+                "exit group_agent",
+            ],
+        )
     });
 }
 
 /// A stream that says a few words and then stalls (comments keep the connection visibly open;
-/// the idle timeout is long, so only the close can end it).
+/// the idle timeout is long, so only a close or an interrupt can end it).
 fn stalling_reply() -> Plan {
     Plan::Sse(vec![role(), text("Let me think"), Step::Ping])
+}
+
+/// A server whose first reply is `plan`, and a session on it whose provider waits long enough
+/// for the next token that only a close or an interrupt ends a stalled stream.
+async fn stalled_session(plan: Plan) -> (FaultServer, Arc<AgentSession>) {
+    let server = FaultServer::start().await;
+    server.push(plan);
+    let llm = server
+        .llm()
+        .idle_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    (server, Arc::new(AgentSession::new(llm)))
+}
+
+/// Runs the turn `text` in the background.
+fn spawn_run(
+    session: &Arc<AgentSession>,
+    text: &'static str,
+) -> tokio::task::JoinHandle<Result<RunResult>> {
+    let s = session.clone();
+    tokio::spawn(async move { s.run(text).await })
+}
+
+/// The outcome of a background call, which must end within the turn bound.
+async fn join_within<T>(handle: tokio::task::JoinHandle<T>, what: &str) -> T {
+    tokio::time::timeout(TURN_BOUND, handle)
+        .await
+        .unwrap_or_else(|_| panic!("{what}"))
+        .unwrap()
 }
 
 #[test]
 fn close_while_a_reply_streams_from_a_stalled_llm() {
     leak_checked(|| async {
         let log = Log::default();
-        let server = FaultServer::start().await;
-        server.push(stalling_reply());
-        let llm = server
-            .llm()
-            .idle_timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        let session = Arc::new(AgentSession::new(llm));
+        let (server, session) = stalled_session(stalling_reply()).await;
         session.start(Talker { log: log.clone() }).await.unwrap();
         let mut events = session.subscribe();
-        let s = session.clone();
-        let pending = tokio::spawn(async move { s.run("tell me everything").await });
+        let pending = spawn_run(&session, "tell me everything");
         wait_for_text(&mut events).await;
         close_bounded(&session).await;
-        let r = tokio::time::timeout(TURN_BOUND, pending)
-            .await
-            .expect("the awaiting run() returns")
-            .unwrap();
-        match r {
+        match join_within(pending, "the awaiting run() returns").await {
             Ok(turn) => {
                 let msg = turn
                     .expect()
@@ -464,24 +415,14 @@ fn close_while_a_reply_streams_from_a_stalled_llm() {
 fn close_while_a_hook_of_a_task_streams_from_a_stalled_llm() {
     leak_checked(|| async {
         let log = Log::default();
-        let server = FaultServer::start().await;
-        server.push(stalling_reply());
-        let llm = server
-            .llm()
-            .idle_timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        let session = Arc::new(AgentSession::new(llm));
+        let (server, session) = stalled_session(stalling_reply()).await;
         let mut events = session.subscribe();
         let s = session.clone();
         let l = log.clone();
         let starting = tokio::spawn(async move { s.start(HookSpeaker { log: l }).await });
         wait_for_text(&mut events).await;
         close_bounded(&session).await;
-        let r = tokio::time::timeout(TURN_BOUND, starting)
-            .await
-            .expect("start() returns")
-            .unwrap();
+        let r = join_within(starting, "start() returns").await;
         assert!(matches!(r, Ok(_) | Err(Error::Closed)), "{r:?}");
         assert!(server.wait_for_drop(Duration::from_secs(1)).await);
         assert_eq!(
@@ -534,28 +475,35 @@ fn a_body_left_open_after_done_is_not_leaked() {
     });
 }
 
-fn slow_tool_session() -> AgentSession {
+/// A session whose close waits 300 ms for a running tool, with the slow tool's turn started in
+/// the background and given 50 ms to reach the tool.
+async fn slow_tool_turn() -> (
+    Log,
+    Arc<AgentSession>,
+    tokio::task::JoinHandle<Result<RunResult>>,
+) {
+    let log = Log::default();
     let llm = ScriptedLlm::new().on_user("stock", Reply::call("ask_warehouse", json!({})));
-    AgentSession::builder(llm)
+    let session = AgentSession::builder(llm)
         .options(SessionOptions {
             close_timeout: Duration::from_millis(300),
             ..SessionOptions::default()
         })
-        .build()
+        .build();
+    let session = Arc::new(session);
+    session
+        .start(SlowToolAgent { log: log.clone() })
+        .await
+        .unwrap();
+    let pending = spawn_run(&session, "is it in stock?");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    (log, session, pending)
 }
 
 #[test]
 fn close_during_a_slow_tool_is_bounded_by_close_timeout() {
     leak_checked(|| async {
-        let log = Log::default();
-        let session = Arc::new(slow_tool_session());
-        session
-            .start(SlowToolAgent { log: log.clone() })
-            .await
-            .unwrap();
-        let s = session.clone();
-        let pending = tokio::spawn(async move { s.run("is it in stock?").await });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (_log, session, pending) = slow_tool_turn().await;
         let started = Instant::now();
         tokio::time::timeout(CLOSE_BOUND, session.close())
             .await
@@ -586,15 +534,7 @@ fn close_during_a_slow_tool_is_bounded_by_close_timeout() {
 #[test]
 fn close_during_a_slow_tool_runs_on_exit_hooks() {
     leak_checked(|| async {
-        let log = Log::default();
-        let session = Arc::new(slow_tool_session());
-        session
-            .start(SlowToolAgent { log: log.clone() })
-            .await
-            .unwrap();
-        let s = session.clone();
-        let pending = tokio::spawn(async move { s.run("is it in stock?").await });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (log, session, pending) = slow_tool_turn().await;
         session.close().await;
         let _ = pending.await;
         assert_eq!(lines(&log), ["exit slow_tool_agent"], "on_exit ran");
@@ -607,31 +547,25 @@ fn close_during_a_slow_tool_runs_on_exit_hooks() {
 
 // ---------------------------------------------------------------- interrupt
 
+/// A session on a stalled server (see [`stalled_session`]) with a [`Talker`] started.
+async fn talking_on_stalled(plan: Plan) -> (FaultServer, Arc<AgentSession>) {
+    let (server, session) = stalled_session(plan).await;
+    let talker = Talker {
+        log: Log::default(),
+    };
+    session.start(talker).await.unwrap();
+    (server, session)
+}
+
 #[tokio::test]
 async fn interrupt_during_a_turn_drops_the_llm_request() {
-    let server = FaultServer::start().await;
-    server.push(stalling_reply());
-    let llm = server
-        .llm()
-        .idle_timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let session = Arc::new(AgentSession::new(llm));
-    session
-        .start(Talker {
-            log: Log::default(),
-        })
-        .await
-        .unwrap();
+    let (server, session) = talking_on_stalled(stalling_reply()).await;
     let mut events = session.subscribe();
-    let s = session.clone();
-    let turn = tokio::spawn(async move { s.run("tell me a long story").await });
+    let turn = spawn_run(&session, "tell me a long story");
     wait_for_text(&mut events).await;
     session.interrupt();
-    let turn = tokio::time::timeout(TURN_BOUND, turn)
+    let turn = join_within(turn, "the turn ends after the interrupt")
         .await
-        .expect("the turn ends after the interrupt")
-        .unwrap()
         .expect("an interrupted turn is not an error");
     let msg = turn
         .expect()
@@ -654,22 +588,8 @@ async fn interrupt_during_a_turn_drops_the_llm_request() {
 
 #[tokio::test]
 async fn interrupt_before_the_first_token_drops_the_llm_request() {
-    let server = FaultServer::start().await;
-    server.push(Plan::Sse(vec![Step::Ping]));
-    let llm = server
-        .llm()
-        .idle_timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let session = Arc::new(AgentSession::new(llm));
-    session
-        .start(Talker {
-            log: Log::default(),
-        })
-        .await
-        .unwrap();
-    let s = session.clone();
-    let turn = tokio::spawn(async move { s.run("hello?").await });
+    let (server, session) = talking_on_stalled(Plan::Sse(vec![Step::Ping])).await;
+    let turn = spawn_run(&session, "hello?");
     tokio::time::timeout(TURN_BOUND, async {
         while server.request_count() == 0 {
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -679,10 +599,8 @@ async fn interrupt_before_the_first_token_drops_the_llm_request() {
     .unwrap();
     tokio::time::sleep(Duration::from_millis(30)).await;
     session.interrupt();
-    let r = tokio::time::timeout(TURN_BOUND, turn)
+    let r = join_within(turn, "the turn ends after the interrupt")
         .await
-        .expect("the turn ends after the interrupt")
-        .unwrap()
         .unwrap();
     assert!(r.assistant_text().is_empty());
     assert!(server.wait_for_drop(Duration::from_secs(2)).await);
@@ -732,6 +650,24 @@ fn counting_llm() -> ScriptedLlm {
         }))
 }
 
+/// A started [`CountingAgent`] session on `llm` whose counter is `name` at `hits`.
+async fn counting_session(llm: ScriptedLlm, name: String, hits: u32) -> AgentSession {
+    let session = AgentSession::builder(llm)
+        .userdata(Counter { name, hits })
+        .build();
+    session.start(CountingAgent).await.unwrap();
+    session
+}
+
+/// The text of the turn's tool output.
+fn tool_output(turn: &RunResult) -> String {
+    turn.expect()
+        .contains_function_call_output(None)
+        .output()
+        .output
+        .clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_sessions_share_nothing_and_a_panic_stays_local() {
     const SESSIONS: usize = 8;
@@ -740,13 +676,7 @@ async fn many_sessions_share_nothing_and_a_panic_stays_local() {
     for s in 0..SESSIONS {
         handles.push(tokio::spawn(async move {
             let llm = counting_llm();
-            let session = AgentSession::builder(llm.clone())
-                .userdata(Counter {
-                    name: format!("s{s}"),
-                    hits: 0,
-                })
-                .build();
-            session.start(CountingAgent).await.unwrap();
+            let session = counting_session(llm.clone(), format!("s{s}"), 0).await;
             let mut rng = fastrand::Rng::with_seed(s as u64);
             let mut expected_hits = 0;
             for t in 0..TURNS {
@@ -763,12 +693,7 @@ async fn many_sessions_share_nothing_and_a_panic_stays_local() {
                     .expect("no hang")
                     .expect("every turn of every session works");
                 if text.starts_with("count") {
-                    let out = r
-                        .expect()
-                        .contains_function_call_output(None)
-                        .output()
-                        .clone();
-                    assert_eq!(out.output, format!("s{s} has {expected_hits} hits"));
+                    assert_eq!(tool_output(&r), format!("s{s} has {expected_hits} hits"));
                 }
                 tokio::task::yield_now().await;
             }
@@ -798,38 +723,14 @@ async fn many_sessions_share_nothing_and_a_panic_stays_local() {
 #[tokio::test]
 async fn interleaved_sessions_keep_their_userdata_mocks_and_llms_apart() {
     let (llm_a, llm_b) = (counting_llm(), counting_llm());
-    let a = AgentSession::builder(llm_a.clone())
-        .userdata(Counter {
-            name: "alice".into(),
-            hits: 0,
-        })
-        .build();
-    let b = AgentSession::builder(llm_b.clone())
-        .userdata(Counter {
-            name: "bob".into(),
-            hits: 10,
-        })
-        .build();
-    a.start(CountingAgent).await.unwrap();
-    b.start(CountingAgent).await.unwrap();
+    let a = counting_session(llm_a.clone(), "alice".into(), 0).await;
+    let b = counting_session(llm_b.clone(), "bob".into(), 10).await;
     b.mock_tool("count_hit", |_| "mocked for bob".to_string());
 
     let (ra, rb) = tokio::join!(a.run("count me (a)"), b.run("count me (b)"));
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
-    let out_a = ra
-        .expect()
-        .contains_function_call_output(None)
-        .output()
-        .output
-        .clone();
-    let out_b = rb
-        .expect()
-        .contains_function_call_output(None)
-        .output()
-        .output
-        .clone();
-    assert_eq!(out_a, "alice has 1 hits");
-    assert_eq!(out_b, "mocked for bob");
+    assert_eq!(tool_output(&ra), "alice has 1 hits");
+    assert_eq!(tool_output(&rb), "mocked for bob");
 
     let (ra, rb) = tokio::join!(a.run("crash now (a)"), b.run("count again (b)"));
     let out_a = ra
@@ -839,23 +740,10 @@ async fn interleaved_sessions_keep_their_userdata_mocks_and_llms_apart() {
         .output()
         .clone();
     assert!(out_a.is_error && out_a.output.contains("internal error"));
-    assert_eq!(
-        rb.unwrap()
-            .expect()
-            .contains_function_call_output(None)
-            .output()
-            .output,
-        "mocked for bob"
-    );
+    assert_eq!(tool_output(&rb.unwrap()), "mocked for bob");
     b.clear_mocks();
     let rb = b.run("count for real (b)").await.unwrap();
-    assert_eq!(
-        rb.expect()
-            .contains_function_call_output(None)
-            .output()
-            .output,
-        "bob has 11 hits"
-    );
+    assert_eq!(tool_output(&rb), "bob has 11 hits");
     assert_eq!(a.userdata::<Counter>().await.unwrap().hits, 1);
     assert_eq!(b.userdata::<Counter>().await.unwrap().hits, 11);
     assert!(llm_a

@@ -15,6 +15,7 @@ mod common;
 
 use agents_core::llm::LlmError;
 use agents_core::prelude::*;
+use common::address::ask_for_address;
 use common::*;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -53,11 +54,7 @@ impl FrontDesk {
     /// Collect the delivery address.
     #[function_tool]
     async fn collect_address(&mut self, ctx: &mut AgentContext<'_>) -> Result<String> {
-        let address = ctx
-            .run_task(GetAddress)
-            .with_history(CopyOptions::all().exclude_instructions())
-            .await?;
-        Ok(format!("address: {address}"))
+        ask_for_address(ctx).await
     }
 
     /// Transfer the caller to the back office.
@@ -93,28 +90,6 @@ impl BackOffice {
     #[function_tool]
     async fn transfer(&mut self) -> Handoff {
         Handoff::to(FrontDesk).with_message("Back to the front desk.")
-    }
-}
-
-/// Collect the user's delivery address.
-#[agent_task(result = String)]
-struct GetAddress;
-
-#[function_tools]
-impl GetAddress {
-    /// Record the delivery address.
-    ///
-    /// # Arguments
-    /// * `street` - Street and number
-    /// * `city` - City
-    #[function_tool]
-    async fn record_address(
-        &mut self,
-        ctx: &mut TaskContext<'_, String>,
-        street: String,
-        city: String,
-    ) {
-        ctx.complete(format!("{street}, {city}"));
     }
 }
 

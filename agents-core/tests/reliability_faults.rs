@@ -7,6 +7,7 @@ mod common;
 
 use agents_core::llm::LlmError;
 use agents_core::prelude::*;
+use common::address::ask_for_address;
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -38,33 +39,7 @@ impl Shop {
     /// Collect the delivery address.
     #[function_tool]
     async fn collect_address(&mut self, ctx: &mut AgentContext<'_>) -> Result<String> {
-        let address = ctx
-            .run_task(GetAddress)
-            .with_history(CopyOptions::all().exclude_instructions())
-            .await?;
-        Ok(format!("address: {address}"))
-    }
-}
-
-/// Collect the user's delivery address.
-#[agent_task(result = String)]
-struct GetAddress;
-
-#[function_tools]
-impl GetAddress {
-    /// Record the delivery address.
-    ///
-    /// # Arguments
-    /// * `street` - Street and number
-    /// * `city` - City
-    #[function_tool]
-    async fn record_address(
-        &mut self,
-        ctx: &mut TaskContext<'_, String>,
-        street: String,
-        city: String,
-    ) {
-        ctx.complete(format!("{street}, {city}"));
+        ask_for_address(ctx).await
     }
 }
 
@@ -100,6 +75,19 @@ async fn next_turn_works(server: &FaultServer, session: &AgentSession, said: &[&
     assert!(
         is_subsequence(&expected, &seen),
         "the user's words were lost: expected {expected:?} in order in {seen:?}"
+    );
+}
+
+/// Asserts that `outcome` is the provider's typed HTTP status error.
+#[track_caller]
+fn assert_status_error(outcome: &Result<RunResult>, status: u16, retryable: bool) {
+    assert!(
+        matches!(
+            outcome,
+            Err(Error::Llm(LlmError::Status { status: s, retryable: r, .. }))
+                if *s == status && *r == retryable
+        ),
+        "{outcome:?}"
     );
 }
 
@@ -182,17 +170,7 @@ async fn rate_limit_with_retry_after_is_retried() {
 async fn rate_limit_that_persists_is_a_typed_status_error() {
     let limited = || status(429, &[("retry-after", "0.001")], "rate limited");
     let (server, outcome) = fault_turn(vec![limited(), limited(), limited()], "order 7?").await;
-    assert!(
-        matches!(
-            outcome,
-            Err(Error::Llm(LlmError::Status {
-                status: 429,
-                retryable: true,
-                ..
-            }))
-        ),
-        "{outcome:?}"
-    );
+    assert_status_error(&outcome, 429, true);
     assert_eq!(
         server.request_count(),
         3 + 1,
@@ -215,33 +193,13 @@ async fn server_errors_are_retried_then_the_reply_arrives() {
 async fn server_errors_that_persist_are_a_typed_status_error() {
     let e = || status(500, &[], "internal error");
     let (_, outcome) = fault_turn(vec![e(), e(), e()], "hi there").await;
-    assert!(
-        matches!(
-            outcome,
-            Err(Error::Llm(LlmError::Status {
-                status: 500,
-                retryable: true,
-                ..
-            }))
-        ),
-        "{outcome:?}"
-    );
+    assert_status_error(&outcome, 500, true);
 }
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
     let (server, outcome) = fault_turn(vec![status(400, &[], "bad request")], "hi").await;
-    assert!(
-        matches!(
-            outcome,
-            Err(Error::Llm(LlmError::Status {
-                status: 400,
-                retryable: false,
-                ..
-            }))
-        ),
-        "{outcome:?}"
-    );
+    assert_status_error(&outcome, 400, false);
     assert_eq!(server.request_count(), 1 + 1);
 }
 

@@ -34,19 +34,14 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
+use tokio_util::task::AbortOnDropHandle;
 
 type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, Infallible>;
 
 /// The server; it stops when dropped.
 pub struct ChatCompletionsServer {
     base_url: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for ChatCompletionsServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _task: AbortOnDropHandle<()>,
 }
 
 impl ChatCompletionsServer {
@@ -68,7 +63,7 @@ impl ChatCompletionsServer {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let base_url = format!("http://{}/v1", listener.local_addr()?);
         let llm: Arc<dyn Llm> = Arc::new(llm);
-        let task = tokio::spawn(async move {
+        let task = AbortOnDropHandle::new(tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     // Out of file descriptors and the like: wait rather than spin.
@@ -90,8 +85,11 @@ impl ChatCompletionsServer {
                     }
                 });
             }
-        });
-        Ok(ChatCompletionsServer { base_url, task })
+        }));
+        Ok(ChatCompletionsServer {
+            base_url,
+            _task: task,
+        })
     }
 
     /// The base URL to give the provider, `http://127.0.0.1:PORT/v1`.

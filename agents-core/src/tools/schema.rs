@@ -718,6 +718,21 @@ mod tests {
         })
     }
 
+    /// Asserts that the strict schema of `T` is a closed object with these properties, all
+    /// required.
+    #[track_caller]
+    fn assert_closed_object<T: JsonSchema>(properties: Value, required: &[&str]) {
+        assert_eq!(
+            strict_schema_for::<T>().unwrap(),
+            json!({
+                "type": "object",
+                "properties": properties,
+                "required": required,
+                "additionalProperties": false
+            })
+        );
+    }
+
     fn travel_variants() -> Value {
         json!([
             { "description": "By car.", "type": "string", "const": "Car" },
@@ -727,113 +742,83 @@ mod tests {
 
     #[test]
     fn primitives() {
-        assert_eq!(
-            strict_schema_for::<Primitives>().unwrap(),
+        assert_closed_object::<Primitives>(
             json!({
-                "type": "object",
-                "properties": {
-                    "count": { "type": "integer" },
-                    "flag": { "type": "boolean" },
-                    "ratio": { "type": "number" },
-                    "small": { "type": "integer", "minimum": 0, "maximum": 255 },
-                    "text": { "type": "string" }
-                },
-                "required": ["count", "flag", "ratio", "small", "text"],
-                "additionalProperties": false
-            })
+                "count": { "type": "integer" },
+                "flag": { "type": "boolean" },
+                "ratio": { "type": "number" },
+                "small": { "type": "integer", "minimum": 0, "maximum": 255 },
+                "text": { "type": "string" }
+            }),
+            &["count", "flag", "ratio", "small", "text"],
         );
     }
 
     #[test]
     fn options_are_nullable_and_required() {
-        assert_eq!(
-            strict_schema_for::<Options>().unwrap(),
+        assert_closed_object::<Options>(
             json!({
-                "type": "object",
-                "properties": {
-                    "note": { "type": ["string", "null"] },
-                    "place": place_schema(true),
-                    // schemars nests the enum's own union; valid as is.
-                    "travel": {
-                        "anyOf": [
-                            { "description": "How to travel.", "anyOf": travel_variants() },
-                            { "type": "null" }
-                        ]
-                    }
-                },
-                "required": ["note", "place", "travel"],
-                "additionalProperties": false
-            })
+                "note": { "type": ["string", "null"] },
+                "place": place_schema(true),
+                // schemars nests the enum's own union; valid as is.
+                "travel": {
+                    "anyOf": [
+                        { "description": "How to travel.", "anyOf": travel_variants() },
+                        { "type": "null" }
+                    ]
+                }
+            }),
+            &["note", "place", "travel"],
         );
     }
 
     #[test]
     fn unit_enums() {
-        assert_eq!(
-            strict_schema_for::<Trip>().unwrap(),
+        assert_closed_object::<Trip>(
             json!({
-                "type": "object",
-                "properties": {
-                    "method": { "type": "string", "enum": ["Car", "Subway"] },
-                    "travel": { "description": "How to travel.", "anyOf": travel_variants() }
-                },
-                "required": ["method", "travel"],
-                "additionalProperties": false
-            })
+                "method": { "type": "string", "enum": ["Car", "Subway"] },
+                "travel": { "description": "How to travel.", "anyOf": travel_variants() }
+            }),
+            &["method", "travel"],
         );
     }
 
     #[test]
     fn nested_struct_is_inlined_and_closed() {
-        assert_eq!(
-            strict_schema_for::<Order>().unwrap(),
+        assert_closed_object::<Order>(
             json!({
-                "type": "object",
-                "properties": {
-                    "address": place_schema(false),
-                    "id": { "type": "integer", "minimum": 0 }
-                },
-                "required": ["address", "id"],
-                "additionalProperties": false
-            })
+                "address": place_schema(false),
+                "id": { "type": "integer", "minimum": 0 }
+            }),
+            &["address", "id"],
         );
     }
 
     #[test]
     fn vectors() {
-        assert_eq!(
-            strict_schema_for::<Lists>().unwrap(),
+        assert_closed_object::<Lists>(
             json!({
-                "type": "object",
-                "properties": {
-                    // `uniqueItems` dropped.
-                    "labels": { "type": "array", "items": { "type": "string" } },
-                    "places": { "type": "array", "items": place_schema(false) },
-                    "tags": { "type": "array", "items": { "type": "string" } }
-                },
-                "required": ["labels", "places", "tags"],
-                "additionalProperties": false
-            })
+                // `uniqueItems` dropped.
+                "labels": { "type": "array", "items": { "type": "string" } },
+                "places": { "type": "array", "items": place_schema(false) },
+                "tags": { "type": "array", "items": { "type": "string" } }
+            }),
+            &["labels", "places", "tags"],
         );
     }
 
     #[test]
     fn doc_comments_and_renames() {
-        assert_eq!(
-            strict_schema_for::<Search>().unwrap(),
+        assert_closed_object::<Search>(
             json!({
-                "type": "object",
-                "properties": {
-                    "maxResults": {
-                        "description": "Most results to return.",
-                        "type": "integer",
-                        "minimum": 0
-                    },
-                    "queryText": { "description": "Words to look for.", "type": "string" }
+                "maxResults": {
+                    "description": "Most results to return.",
+                    "type": "integer",
+                    "minimum": 0
                 },
-                "required": ["maxResults", "queryText"],
-                "additionalProperties": false
-            })
+                "queryText": { "description": "Words to look for.", "type": "string" }
+            }),
+            &["maxResults", "queryText"],
         );
     }
 
@@ -844,40 +829,27 @@ mod tests {
             .as_array_mut()
             .unwrap()
             .push(json!({ "type": "null" }));
-        assert_eq!(
-            strict_schema_for::<Defaults>().unwrap(),
+        assert_closed_object::<Defaults>(
             json!({
-                "type": "object",
-                "properties": {
-                    "count": { "type": ["integer", "null"], "minimum": 0 },
-                    "method": { "type": ["string", "null"], "enum": ["Car", "Subway", null] },
-                    "place": place_schema(true),
-                    "travel": { "description": "How to travel.", "anyOf": travel_variants }
-                },
-                "required": ["count", "method", "place", "travel"],
-                "additionalProperties": false
-            })
+                "count": { "type": ["integer", "null"], "minimum": 0 },
+                "method": { "type": ["string", "null"], "enum": ["Car", "Subway", null] },
+                "place": place_schema(true),
+                "travel": { "description": "How to travel.", "anyOf": travel_variants }
+            }),
+            &["count", "method", "place", "travel"],
         );
     }
 
     #[test]
     fn empty_struct() {
-        assert_eq!(
-            strict_schema_for::<Empty>().unwrap(),
-            json!({ "type": "object", "properties": {}, "required": [], "additionalProperties": false })
-        );
+        assert_closed_object::<Empty>(json!({}), &[]);
     }
 
     #[test]
     fn keyword_named_properties_are_kept() {
-        assert_eq!(
-            strict_schema_for::<Keywords>().unwrap(),
-            json!({
-                "type": "object",
-                "properties": { "default": { "type": "string" }, "title": { "type": "string" } },
-                "required": ["default", "title"],
-                "additionalProperties": false
-            })
+        assert_closed_object::<Keywords>(
+            json!({ "default": { "type": "string" }, "title": { "type": "string" } }),
+            &["default", "title"],
         );
     }
 

@@ -7,17 +7,21 @@
 
 #![allow(dead_code)]
 
+pub mod address;
+
 use agents_core::llm::openai::{OpenAiLlm, OpenAiLlmBuilder};
 use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio_util::task::AbortOnDropHandle;
 
 /// One step of a streamed (`text/event-stream`) response body.
 #[derive(Debug, Clone)]
@@ -56,6 +60,10 @@ struct Shared {
     queue: Arc<Mutex<VecDeque<Plan>>>,
     responder: Arc<Mutex<Responder>>,
     bodies: Arc<Mutex<Vec<Value>>>,
+    /// The `Authorization` header of each request, if any.
+    auths: Arc<Mutex<Vec<Option<String>>>>,
+    /// The client address of each request.
+    peers: Arc<Mutex<Vec<SocketAddr>>>,
     /// Notified when a streamed body is dropped before all its steps were sent, i.e. when the
     /// client went away mid-stream.
     dropped: Arc<Notify>,
@@ -67,13 +75,8 @@ pub struct FaultServer {
     /// Base URL, e.g. `http://127.0.0.1:PORT/v1`.
     pub url: String,
     shared: Shared,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FaultServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    /// The serving task, stopped when the server is dropped.
+    _task: AbortOnDropHandle<()>,
 }
 
 impl FaultServer {
@@ -89,6 +92,8 @@ impl FaultServer {
             queue: Arc::default(),
             responder: Arc::new(Mutex::new(Box::new(echo))),
             bodies: Arc::default(),
+            auths: Arc::default(),
+            peers: Arc::default(),
             dropped: Arc::default(),
             unfinished: Arc::default(),
         };
@@ -96,10 +101,15 @@ impl FaultServer {
             .route("/v1/chat/completions", axum::routing::post(handle))
             .with_state(shared.clone());
         let url = format!("http://{}/v1", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
+        let task = AbortOnDropHandle::new(tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, app).await;
-        });
-        FaultServer { url, shared, task }
+        }));
+        FaultServer {
+            url,
+            shared,
+            _task: task,
+        }
     }
 
     /// Answers the next request not yet planned with `plan`.
@@ -126,6 +136,16 @@ impl FaultServer {
             .last()
             .cloned()
             .expect("the server received a request")
+    }
+
+    /// The `Authorization` header of each request (`None` where it had none), oldest first.
+    pub fn auths(&self) -> Vec<Option<String>> {
+        self.shared.auths.lock().unwrap().clone()
+    }
+
+    /// The client address of each request, oldest first.
+    pub fn peers(&self) -> Vec<SocketAddr> {
+        self.shared.peers.lock().unwrap().clone()
     }
 
     /// How many requests arrived.
@@ -173,7 +193,18 @@ pub fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-async fn handle(State(shared): State<Shared>, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    shared.peers.lock().unwrap().push(peer);
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    shared.auths.lock().unwrap().push(auth);
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     shared.bodies.lock().unwrap().push(body.clone());
     let queued = shared.queue.lock().unwrap().pop_front();
@@ -364,31 +395,28 @@ pub fn messages(body: &Value) -> Vec<Value> {
     body["messages"].as_array().cloned().unwrap_or_default()
 }
 
-/// The contents of the request's user messages, in order.
-pub fn user_texts(body: &Value) -> Vec<String> {
+/// The contents of the request's messages by `role`, in order.
+pub fn texts_of(body: &Value, role: &str) -> Vec<String> {
     messages(body)
         .iter()
-        .filter(|m| m["role"] == "user")
+        .filter(|m| m["role"] == role)
         .filter_map(|m| m["content"].as_str().map(str::to_string))
         .collect()
+}
+
+/// The contents of the request's user messages, in order.
+pub fn user_texts(body: &Value) -> Vec<String> {
+    texts_of(body, "user")
 }
 
 /// The contents of the request's tool messages, in order.
 pub fn tool_outputs(body: &Value) -> Vec<String> {
-    messages(body)
-        .iter()
-        .filter(|m| m["role"] == "tool")
-        .filter_map(|m| m["content"].as_str().map(str::to_string))
-        .collect()
+    texts_of(body, "tool")
 }
 
 /// The contents of the request's assistant messages, in order.
 pub fn assistant_texts(body: &Value) -> Vec<String> {
-    messages(body)
-        .iter()
-        .filter(|m| m["role"] == "assistant")
-        .filter_map(|m| m["content"].as_str().map(str::to_string))
-        .collect()
+    texts_of(body, "assistant")
 }
 
 /// Names of the tools offered in the request.

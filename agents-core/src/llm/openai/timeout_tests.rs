@@ -5,7 +5,7 @@ use super::{OpenAiLlm, RetryNotice};
 use crate::llm::{ChatContext, ChatRequest, Llm, LlmError, Role};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Accepts connections on loopback, counts them, and keeps them open without a byte of reply.
 async fn silent_server() -> (String, Arc<AtomicUsize>) {
@@ -32,6 +32,23 @@ fn request() -> ChatRequest {
     }
 }
 
+/// The error a request to `llm` ends in, and how long it took (on tokio's clock, so a paused
+/// clock counts what it skipped).
+async fn failed_request(llm: &OpenAiLlm) -> (LlmError, Duration) {
+    let started = tokio::time::Instant::now();
+    let err = llm.chat(request()).await.err().expect("the request fails");
+    (err, started.elapsed())
+}
+
+/// Asserts that `err` is a connection error whose message holds `needle`.
+#[track_caller]
+fn assert_connection_error(err: &LlmError, needle: &str) {
+    assert!(
+        matches!(err, LlmError::Connection(m) if m.contains(needle)),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn a_silent_server_fails_after_the_request_timeout_and_each_retry_is_announced() {
     let (url, accepted) = silent_server().await;
@@ -45,13 +62,8 @@ async fn a_silent_server_fails_after_the_request_timeout_and_each_retry_is_annou
         .on_retry(move |n| seen.lock().unwrap().push(n.clone()))
         .build()
         .unwrap();
-    let started = Instant::now();
-    let err = llm.chat(request()).await.err().expect("the request fails");
-    let took = started.elapsed();
-    assert!(
-        matches!(&err, LlmError::Connection(m) if m.contains("no response within 200 ms")),
-        "{err}"
-    );
+    let (err, took) = failed_request(&llm).await;
+    assert_connection_error(&err, "no response within 200 ms");
     assert!(
         took >= Duration::from_millis(600),
         "three attempts: {took:?}"
@@ -81,13 +93,8 @@ async fn the_total_timeout_bounds_the_wait_across_retries() {
         .max_retries(5)
         .build()
         .unwrap();
-    let started = Instant::now();
-    let err = llm.chat(request()).await.err().expect("the request fails");
-    let took = started.elapsed();
-    assert!(
-        matches!(&err, LlmError::Connection(m) if m.contains("total timeout of 300 ms")),
-        "{err}"
-    );
+    let (err, took) = failed_request(&llm).await;
+    assert_connection_error(&err, "total timeout of 300 ms");
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
 
@@ -95,9 +102,7 @@ async fn the_total_timeout_bounds_the_wait_across_retries() {
 async fn by_default_a_silent_server_costs_at_most_the_total_timeout() {
     let (url, _accepted) = silent_server().await;
     let llm = OpenAiLlm::builder().base_url(url).build().unwrap();
-    let started = tokio::time::Instant::now();
-    let err = llm.chat(request()).await.err().expect("the request fails");
-    let waited = started.elapsed();
+    let (err, waited) = failed_request(&llm).await;
     assert!(matches!(err, LlmError::Connection(_)), "{err}");
     // 60 s per attempt times four before; now 30 s in all (the clock is paused and jumps).
     assert!(waited <= Duration::from_secs(31), "{waited:?}");

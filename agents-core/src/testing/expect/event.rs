@@ -5,6 +5,31 @@ use crate::llm::{AgentHandoff, ChatMessage, FunctionCall, FunctionCallOutput, Ll
 use crate::session::RunEvent;
 use serde_json::Value;
 
+/// Declares what an `is_xxx` assertion returns: the event it matched and the value inside it,
+/// with a getter for each.
+macro_rules! event_view {
+    ($(#[$doc:meta])* $name:ident { $field:ident: $ty:ty }, $(#[$getter_doc:meta])*) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name<'a> {
+            pub(super) event: EventAssert<'a>,
+            pub(super) $field: &'a $ty,
+        }
+
+        impl<'a> $name<'a> {
+            $(#[$getter_doc])*
+            pub fn $field(&self) -> &'a $ty {
+                self.$field
+            }
+
+            /// The event asserted on, to go on from it.
+            pub fn event(&self) -> EventAssert<'a> {
+                self.event
+            }
+        }
+    };
+}
+
 /// One event of a turn, to assert what it is.
 #[derive(Debug, Clone, Copy)]
 pub struct EventAssert<'a> {
@@ -30,12 +55,10 @@ impl<'a> EventAssert<'a> {
     /// Asserts that the event is a message by `role`.
     #[track_caller]
     pub fn is_message(self, role: Role) -> MessageAssert<'a> {
-        match match_message(self.event(), role) {
-            Ok(message) => MessageAssert {
-                event: self,
-                message,
-            },
-            Err(m) => self.mismatch(&what_message(role), m),
+        let message = self.matched(match_message(self.event(), role), || what_message(role));
+        MessageAssert {
+            event: self,
+            message,
         }
     }
 
@@ -50,53 +73,81 @@ impl<'a> EventAssert<'a> {
         arguments: impl Into<Option<Value>>,
     ) -> FunctionCallAssert<'a> {
         let arguments = arguments.into();
-        match match_function_call(self.event(), name, arguments.as_ref()) {
-            Ok(call) => FunctionCallAssert { event: self, call },
-            Err(m) => self.mismatch(&what_function_call(name, arguments.as_ref()), m),
-        }
+        let call = self.matched(
+            match_function_call(self.event(), name, arguments.as_ref()),
+            || what_function_call(name, arguments.as_ref()),
+        );
+        FunctionCallAssert { event: self, call }
     }
 
     /// Asserts that the event is a tool output.
     #[track_caller]
     pub fn is_function_call_output(self) -> FunctionCallOutputAssert<'a> {
-        match match_output(self.event(), None) {
-            Ok(output) => FunctionCallOutputAssert {
-                event: self,
-                output,
-            },
-            Err(m) => self.mismatch(&what_output(None), m),
+        let output = self.matched(match_output(self.event(), None), || what_output(None));
+        FunctionCallOutputAssert {
+            event: self,
+            output,
         }
     }
 
     /// Asserts that the event is a handoff to the agent or task with id `new_agent_id`.
     #[track_caller]
     pub fn is_agent_handoff(self, new_agent_id: &str) -> AgentHandoffAssert<'a> {
-        match match_handoff(self.event(), HandoffTarget::Id(new_agent_id)) {
-            Ok(handoff) => AgentHandoffAssert {
-                event: self,
-                handoff,
-            },
-            Err(m) => self.mismatch(&what_handoff_id(new_agent_id), m),
-        }
+        self.handoff(HandoffTarget::Id(new_agent_id), || {
+            what_handoff_id(new_agent_id)
+        })
     }
 
     /// Asserts that the event is a handoff to an agent or task of type `T`.
     #[track_caller]
     pub fn is_agent_handoff_to<T: ?Sized>(self) -> AgentHandoffAssert<'a> {
         let type_name = std::any::type_name::<T>();
-        match match_handoff(self.event(), HandoffTarget::Type(type_name)) {
-            Ok(handoff) => AgentHandoffAssert {
-                event: self,
-                handoff,
-            },
-            Err(m) => self.mismatch(&what_handoff_type(type_name), m),
-        }
+        self.handoff(HandoffTarget::Type(type_name), || {
+            what_handoff_type(type_name)
+        })
     }
 
     /// Panics with `headline` and the turn's events, this one marked.
     #[track_caller]
     pub fn fail(&self, headline: impl std::fmt::Display) -> ! {
         fail(self.events, Some(self.index), headline)
+    }
+
+    /// Asserts that the event is a handoff to `target`, described by `what` on failure.
+    #[track_caller]
+    fn handoff(
+        self,
+        target: HandoffTarget<'_>,
+        what: impl FnOnce() -> String,
+    ) -> AgentHandoffAssert<'a> {
+        let handoff = self.matched(match_handoff(self.event(), target), what);
+        AgentHandoffAssert {
+            event: self,
+            handoff,
+        }
+    }
+
+    /// What a matcher found, or a failure naming `what` was expected.
+    #[track_caller]
+    fn matched<T>(&self, found: Result<T, Mismatch>, what: impl FnOnce() -> String) -> T {
+        match found {
+            Ok(v) => v,
+            Err(m) => self.mismatch(&what(), m),
+        }
+    }
+
+    /// Fails unless the text of this event (a message or a tool output) contains `needle`,
+    /// ignoring case.
+    #[track_caller]
+    fn text_contains(&self, needle: &str) {
+        let (text, whose) = match self.event() {
+            RunEvent::Message(m) => (&m.content, format!("the {} message", m.role)),
+            RunEvent::FunctionCallOutput(o) => (&o.output, format!("the output of `{}`", o.name)),
+            _ => self.mismatch("a message or a tool output", Mismatch::kind()),
+        };
+        if !contains_ci(text, needle) {
+            self.mismatch(&format!("{whose} to contain {needle:?}"), Mismatch::kind());
+        }
     }
 
     #[track_caller]
@@ -109,39 +160,22 @@ impl<'a> EventAssert<'a> {
     }
 }
 
-/// A message event, to assert on its text.
-#[derive(Debug, Clone, Copy)]
-pub struct MessageAssert<'a> {
-    pub(super) event: EventAssert<'a>,
-    pub(super) message: &'a ChatMessage,
-}
+event_view!(
+    /// A message event, to assert on its text.
+    MessageAssert { message: ChatMessage },
+    /// The message.
+);
 
 impl<'a> MessageAssert<'a> {
-    /// The message.
-    pub fn message(&self) -> &'a ChatMessage {
-        self.message
-    }
-
     /// The message text.
     pub fn content(&self) -> &'a str {
         &self.message.content
     }
 
-    /// The event this message is.
-    pub fn event(&self) -> EventAssert<'a> {
-        self.event
-    }
-
     /// Asserts that the text contains `needle`, ignoring case.
     #[track_caller]
     pub fn containing(self, needle: &str) -> Self {
-        if !contains_ci(&self.message.content, needle) {
-            self.event.fail(format!(
-                "expected the {} message to contain {needle:?}, found {}",
-                self.message.role,
-                self.event.event().describe()
-            ));
-        }
+        self.event.text_contains(needle);
         self
     }
 
@@ -159,24 +193,13 @@ impl<'a> MessageAssert<'a> {
     }
 }
 
-/// A tool call event, to inspect it further.
-#[derive(Debug, Clone, Copy)]
-pub struct FunctionCallAssert<'a> {
-    pub(super) event: EventAssert<'a>,
-    pub(super) call: &'a FunctionCall,
-}
+event_view!(
+    /// A tool call event, to inspect it further.
+    FunctionCallAssert { call: FunctionCall },
+    /// The call.
+);
 
 impl<'a> FunctionCallAssert<'a> {
-    /// The call.
-    pub fn call(&self) -> &'a FunctionCall {
-        self.call
-    }
-
-    /// The event this call is.
-    pub fn event(&self) -> EventAssert<'a> {
-        self.event
-    }
-
     /// The call's arguments, parsed (an empty string counts as `{}`).
     ///
     /// # Panics
@@ -185,43 +208,25 @@ impl<'a> FunctionCallAssert<'a> {
     pub fn arguments(&self) -> Value {
         match parse_arguments(&self.call.arguments) {
             Ok(v) => v,
-            Err(e) => self.event.fail(format!(
-                "expected the arguments of `{}` to be JSON, found {} ({e})",
-                self.call.name,
-                self.event.event().describe()
-            )),
+            Err(e) => self.event.mismatch(
+                &format!("the arguments of `{}` to be JSON", self.call.name),
+                Mismatch::detail(e.to_string()),
+            ),
         }
     }
 }
 
-/// A tool output event, to assert on its text and error flag.
-#[derive(Debug, Clone, Copy)]
-pub struct FunctionCallOutputAssert<'a> {
-    pub(super) event: EventAssert<'a>,
-    pub(super) output: &'a FunctionCallOutput,
-}
+event_view!(
+    /// A tool output event, to assert on its text and error flag.
+    FunctionCallOutputAssert { output: FunctionCallOutput },
+    /// The output.
+);
 
 impl<'a> FunctionCallOutputAssert<'a> {
-    /// The output.
-    pub fn output(&self) -> &'a FunctionCallOutput {
-        self.output
-    }
-
-    /// The event this output is.
-    pub fn event(&self) -> EventAssert<'a> {
-        self.event
-    }
-
     /// Asserts that the output text contains `needle`, ignoring case.
     #[track_caller]
     pub fn with_output_containing(self, needle: &str) -> Self {
-        if !contains_ci(&self.output.output, needle) {
-            self.event.fail(format!(
-                "expected the output of `{}` to contain {needle:?}, found {}",
-                self.output.name,
-                self.event.event().describe()
-            ));
-        }
+        self.event.text_contains(needle);
         self
     }
 
@@ -229,34 +234,23 @@ impl<'a> FunctionCallOutputAssert<'a> {
     #[track_caller]
     pub fn is_error(self, is_error: bool) -> Self {
         if self.output.is_error != is_error {
-            self.event.fail(format!(
-                "expected the output of `{}` {}, found {}",
-                self.output.name,
-                if is_error {
-                    "to be an error"
-                } else {
-                    "not to be an error"
-                },
-                self.event.event().describe()
-            ));
+            let expected = if is_error { "to be" } else { "not to be" };
+            self.event.mismatch(
+                &format!("the output of `{}` {expected} an error", self.output.name),
+                Mismatch::kind(),
+            );
         }
         self
     }
 }
 
-/// A handoff event, to inspect it further.
-#[derive(Debug, Clone, Copy)]
-pub struct AgentHandoffAssert<'a> {
-    pub(super) event: EventAssert<'a>,
-    pub(super) handoff: &'a AgentHandoff,
-}
+event_view!(
+    /// A handoff event, to inspect it further.
+    AgentHandoffAssert { handoff: AgentHandoff },
+    /// The handoff record.
+);
 
 impl<'a> AgentHandoffAssert<'a> {
-    /// The handoff record.
-    pub fn handoff(&self) -> &'a AgentHandoff {
-        self.handoff
-    }
-
     /// Full Rust type name of the new agent or task.
     pub fn new_agent_type(&self) -> &'static str {
         match self.event.event() {
@@ -265,19 +259,14 @@ impl<'a> AgentHandoffAssert<'a> {
         }
     }
 
-    /// The event this handoff is.
-    pub fn event(&self) -> EventAssert<'a> {
-        self.event
-    }
-
     /// Asserts that control came from the agent or task with id `old_agent_id`.
     #[track_caller]
     pub fn from_agent(self, old_agent_id: &str) -> Self {
         if self.handoff.old_agent_id.as_deref() != Some(old_agent_id) {
-            self.event.fail(format!(
-                "expected a handoff from `{old_agent_id}`, found {}",
-                self.event.event().describe()
-            ));
+            self.event.mismatch(
+                &format!("a handoff from `{old_agent_id}`"),
+                Mismatch::kind(),
+            );
         }
         self
     }

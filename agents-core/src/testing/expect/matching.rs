@@ -9,10 +9,10 @@ use std::fmt::Write as _;
 pub(super) struct Mismatch(pub(super) Option<String>);
 
 impl Mismatch {
-    fn kind() -> Self {
+    pub(super) fn kind() -> Self {
         Mismatch(None)
     }
-    fn detail(d: impl Into<String>) -> Self {
+    pub(super) fn detail(d: impl Into<String>) -> Self {
         Mismatch(Some(d.into()))
     }
 }
