@@ -51,31 +51,27 @@ pub(crate) async fn stream_reply(
     let llm = core.llm.clone();
     let shared = core.shared.clone();
     let epoch = shared.interrupts.load(Ordering::SeqCst);
-    let interrupted = || shared.interrupts.load(Ordering::SeqCst) != epoch;
-    let mut stream = {
-        let notified = shared.interrupt.notified();
-        if interrupted() {
-            return Ok(Vec::new());
-        }
-        tokio::select! {
-            biased;
-            _ = notified => return Ok(Vec::new()),
-            stream = llm.chat(request) => stream?,
-        }
+    // One wait for `interrupt()` serves the whole reply: enabled before the counter is checked,
+    // so an interrupt between the two is not missed, and polled beside each chunk.
+    let notified = shared.interrupt.notified();
+    tokio::pin!(notified);
+    notified.as_mut().enable();
+    if shared.interrupts.load(Ordering::SeqCst) != epoch {
+        return Ok(Vec::new());
+    }
+    let mut stream = tokio::select! {
+        biased;
+        _ = &mut notified => return Ok(Vec::new()),
+        stream = llm.chat(request) => stream?,
     };
     let mut text = String::new();
     let mut calls = Vec::new();
     let mut failure = None;
     let mut cut = false;
     loop {
-        let notified = shared.interrupt.notified();
-        if interrupted() {
-            cut = true;
-            break;
-        }
         let chunk = tokio::select! {
             biased;
-            _ = notified => {
+            _ = &mut notified => {
                 cut = true;
                 break;
             }
