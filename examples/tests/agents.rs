@@ -16,124 +16,117 @@ fn output_of(result: &RunResult, tool: &str) -> Option<(String, bool)> {
     })
 }
 
-/// Starts `agent` against `llm` and plays `lines`; returns each turn's result.
-async fn play<A: Agent>(llm: ScriptedLlm, agent: A, lines: &[&str]) -> Vec<RunResult> {
+/// Asserts that the turn's last call of `tool` was refused with an error containing `why`.
+fn assert_refused(result: &RunResult, tool: &str, why: &str) {
+    let (output, is_error) = output_of(result, tool).expect("the tool was called");
+    assert!(is_error && output.contains(why), "{output}");
+}
+
+/// The output of the turn's last call of `tool`, which must have succeeded.
+fn accepted(result: &RunResult, tool: &str) -> String {
+    let (output, is_error) = output_of(result, tool).expect("the tool was called");
+    assert!(!is_error, "{output}");
+    output
+}
+
+/// Starts `agent` and plays the user's lines of `script`, the scripted model answering each
+/// line with its reply (and "Go on." where no line's reply fits); returns each turn's result.
+async fn play<A: Agent>(agent: A, script: Vec<(&str, Reply)>) -> Vec<RunResult> {
+    let llm = script
+        .iter()
+        .fold(ScriptedLlm::new(), |llm, (line, reply)| {
+            llm.on_user(line, reply.clone())
+        })
+        .otherwise(Reply::text("Go on."));
     let session = AgentSession::new(llm);
     session.start(agent).await.expect("the agent starts");
     let mut results = Vec::new();
-    for line in lines {
-        results.push(session.run(*line).await.expect("the turn runs"));
+    for (line, _) in script {
+        results.push(session.run(line).await.expect("the turn runs"));
     }
     session.close().await;
     results
 }
 
+/// Maria's details as the model records them, with her email and phone as it heard them.
+fn record_maria(email: &str, phone: &str) -> Reply {
+    Reply::call(
+        "record_contact_info",
+        json!({"name": "Maria Lopez", "email_address": email, "phone_number": phone}),
+    )
+}
+
 #[tokio::test]
 async fn contact_info_refuses_a_malformed_email_and_a_short_phone() {
-    let llm = ScriptedLlm::new()
-        .on_user("update", Reply::call("collect_contact_info", json!({})))
-        .on_user(
-            "maria",
-            Reply::call(
-                "record_contact_info",
-                json!({"name": "Maria Lopez", "email_address": "maria.lopez@@example", "phone_number": "+1 415 555 0100"}),
-            ),
-        )
-        .on_user(
-            "short",
-            Reply::call(
-                "record_contact_info",
-                json!({"name": "Maria Lopez", "email_address": "maria.lopez@example.com", "phone_number": "12345"}),
-            ),
-        )
-        .on_user(
-            "right",
-            Reply::call(
-                "record_contact_info",
-                json!({"name": "Maria Lopez", "email_address": "Maria.Lopez@Example.com", "phone_number": "+1 (415) 555-0100"}),
-            ),
-        )
-        .otherwise(Reply::text("Go on."));
-    let turns = play(
-        llm,
-        contact_info::CustomerServiceAgent,
-        &[
+    let script = vec![
+        (
             "I want to update my details",
+            Reply::call("collect_contact_info", json!({})),
+        ),
+        (
             "Maria Lopez, maria.lopez@@example, +1 415 555 0100",
+            record_maria("maria.lopez@@example", "+1 415 555 0100"),
+        ),
+        (
             "Sorry, short number: 12345",
+            record_maria("maria.lopez@example.com", "12345"),
+        ),
+        (
             "Right, both fixed now.",
-        ],
-    )
-    .await;
-    let (email_error, is_error) = output_of(&turns[1], "record_contact_info").unwrap();
-    assert!(
-        is_error && email_error.contains("not a valid email address"),
-        "{email_error}"
+            record_maria("Maria.Lopez@Example.com", "+1 (415) 555-0100"),
+        ),
+    ];
+    let turns = play(contact_info::CustomerServiceAgent, script).await;
+    assert_refused(
+        &turns[1],
+        "record_contact_info",
+        "not a valid email address",
     );
-    let (phone_error, is_error) = output_of(&turns[2], "record_contact_info").unwrap();
-    assert!(
-        is_error && phone_error.contains("not a valid phone number"),
-        "{phone_error}"
-    );
-    let (recorded, is_error) = output_of(&turns[3], "record_contact_info").unwrap();
-    assert!(!is_error, "{recorded}");
+    assert_refused(&turns[2], "record_contact_info", "not a valid phone number");
     assert_eq!(
-        recorded,
+        accepted(&turns[3], "record_contact_info"),
         "Recorded Maria Lopez, maria.lopez@example.com, +14155550100."
     );
 }
 
+/// The email as the model records it.
+fn record_email(email: &str) -> Reply {
+    Reply::call("record_email", json!({ "email": email }))
+}
+
 #[tokio::test]
 async fn onboarding_checks_the_email_with_the_prebuilt_validator() {
-    let llm = ScriptedLlm::new()
-        .on_user("sign up", Reply::call("start_onboarding", json!({})))
-        .on_user("alex", Reply::call("record_name", json!({"name": "Alex"})))
-        .on_user(
-            "@@",
-            Reply::call("record_email", json!({"email": "alex@@example.com"})),
-        )
-        .on_user(
-            "dot com",
-            Reply::call("record_email", json!({"email": "alex at example dot com"})),
-        )
-        .otherwise(Reply::text("Go on."));
-    let turns = play(
-        llm,
-        onboarding::OnboardingAgent,
-        &[
-            "sign up please",
+    let script = vec![
+        ("sign up please", Reply::call("start_onboarding", json!({}))),
+        (
             "I'm Alex",
-            "alex@@example.com",
+            Reply::call("record_name", json!({"name": "Alex"})),
+        ),
+        ("alex@@example.com", record_email("alex@@example.com")),
+        (
             "alex at example dot com",
-        ],
-    )
-    .await;
-    let (refused, is_error) = output_of(&turns[2], "record_email").unwrap();
-    assert!(is_error && refused.contains("more than one @"), "{refused}");
-    let (done, is_error) = output_of(&turns[3], "start_onboarding").unwrap();
-    assert!(!is_error, "{done}");
-    assert_eq!(done, "Onboarded Alex with email alex@example.com.");
+            record_email("alex at example dot com"),
+        ),
+    ];
+    let turns = play(onboarding::OnboardingAgent, script).await;
+    assert_refused(&turns[2], "record_email", "more than one @");
+    assert_eq!(
+        accepted(&turns[3], "start_onboarding"),
+        "Onboarded Alex with email alex@example.com."
+    );
 }
 
 #[tokio::test]
 async fn intake_reads_a_guessed_email_back_before_using_it() {
-    let llm = ScriptedLlm::new()
-        .on_user(
-            "oneil",
-            Reply::call(
-                "update_email_address",
-                json!({"email": "sam oneil@example.com"}),
-            ),
-        )
-        .otherwise(Reply::text("Go on."));
-    let turns = play(
-        llm,
-        intake::IntakeAgent::new(Arc::new(HashSet::new())),
-        &["It's sam oneil@example.com"],
-    )
-    .await;
-    let (recorded, is_error) = output_of(&turns[0], "update_email_address").unwrap();
-    assert!(!is_error, "{recorded}");
+    let script = vec![(
+        "It's sam oneil@example.com",
+        Reply::call(
+            "update_email_address",
+            json!({"email": "sam oneil@example.com"}),
+        ),
+    )];
+    let turns = play(intake::IntakeAgent::new(Arc::new(HashSet::new())), script).await;
+    let recorded = accepted(&turns[0], "update_email_address");
     assert!(recorded.contains("not confirmed yet"), "{recorded}");
     assert!(
         !turns[0].events().iter().any(|e| matches!(

@@ -1,7 +1,10 @@
 //! What a newcomer sees of the command line: a help text per example with the commands to try,
 //! options under the subcommand they belong to, `--version`, `RUST_LOG`, and a cut input.
 
+mod support;
+
 use std::process::Command;
+use support::{run_with_input, Output};
 
 const EXAMPLES: [(&str, &str, &str); 9] = [
     (
@@ -32,12 +35,13 @@ const EXAMPLES: [(&str, &str, &str); 9] = [
 ];
 
 fn run(exe: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(exe).args(args).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let Output {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = support::run(exe, args);
+    (code, stdout, stderr)
 }
 
 #[test]
@@ -91,30 +95,14 @@ fn help_says_what_each_example_does_and_shows_the_commands() {
 
 /// Runs the consent demo with `input` on stdin and `rust_log` (or none).
 fn consent_stdin(input: &str, rust_log: Option<&str>) -> (String, String) {
-    use std::io::Write;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_consent"));
     cmd.args(["demo", "--stdin"]).env_remove("RUST_LOG");
     if let Some(filter) = rust_log {
         cmd.env("RUST_LOG", filter);
     }
-    let mut child = cmd
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = run_with_input(&mut cmd, input);
+    out.assert_success();
+    (out.stdout, out.stderr)
 }
 
 #[test]

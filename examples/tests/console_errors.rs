@@ -3,38 +3,20 @@
 //! the configured timeouts, retries are announced, and the settings come from the command line
 //! or the environment.
 
+mod support;
+
 use axum::routing::post;
 use axum::Router;
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-const EXAMPLES: [(&str, &str); 9] = [
-    ("consent", env!("CARGO_BIN_EXE_consent")),
-    ("contact_info", env!("CARGO_BIN_EXE_contact_info")),
-    ("dtmf", env!("CARGO_BIN_EXE_dtmf")),
-    ("intake", env!("CARGO_BIN_EXE_intake")),
-    ("interview", env!("CARGO_BIN_EXE_interview")),
-    ("onboarding", env!("CARGO_BIN_EXE_onboarding")),
-    ("payment", env!("CARGO_BIN_EXE_payment")),
-    ("survey", env!("CARGO_BIN_EXE_survey")),
-    ("warm_transfer", env!("CARGO_BIN_EXE_warm_transfer")),
-];
-
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
+use std::process::Command;
+use std::time::Duration;
+use support::{run_with_input, Output, EXAMPLES};
 
 /// Runs `exe console args..` against `base_url` with `input` piped in.
 fn console(exe: &str, base_url: &str, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
-    let dir = std::env::temp_dir();
     let mut cmd = Command::new(exe);
     cmd.arg("console")
         .args(args)
-        .current_dir(&dir)
+        .current_dir(std::env::temp_dir())
         .env("OPENAI_BASE_URL", base_url)
         .env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_MODEL")
@@ -44,26 +26,7 @@ fn console(exe: &str, base_url: &str, args: &[&str], env: &[(&str, &str)], input
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let started = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        took: started.elapsed(),
-    }
+    run_with_input(&mut cmd, input)
 }
 
 /// The session ended because of the error: non-zero exit, the error once on stderr, the
@@ -87,16 +50,11 @@ fn assert_failed_once(name: &str, out: &Output, error: &str) {
 
 #[test]
 fn every_example_exits_non_zero_when_every_model_request_fails() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let app = Router::new().route(
+    let (_server, addr) = support::serve(Router::new().route(
         "/v1/chat/completions",
         post(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "overloaded") }),
-    );
-    runtime.spawn(async move { axum::serve(listener, app).await });
+    ));
+    let url = format!("http://{addr}/v1");
     let output = std::env::temp_dir().join(format!("agents-fail-{}.csv", std::process::id()));
     for (name, exe) in EXAMPLES {
         let mut args = vec!["--max-retries", "0"];
@@ -128,8 +86,10 @@ fn a_closed_port_fails_the_same_way() {
     }
 }
 
-/// Accepts connections on loopback and never answers.
-fn silent_server(runtime: &tokio::runtime::Runtime) -> String {
+/// A model server on loopback that accepts connections and never answers, and its URL; it
+/// runs as long as the returned runtime.
+fn silent_server() -> (tokio::runtime::Runtime, String) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -140,20 +100,18 @@ fn silent_server(runtime: &tokio::runtime::Runtime) -> String {
             held.push(socket);
         }
     });
-    url
+    (runtime, url)
+}
+
+/// The contact_info console against `url`, saying "hello" once.
+fn hello_to_contact_info(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    console(EXAMPLES[1].1, url, args, env, "hello\n")
 }
 
 #[test]
 fn a_silent_model_server_is_given_up_on_and_retries_are_announced() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = silent_server(&runtime);
-    let out = console(
-        EXAMPLES[1].1,
-        &url,
-        &["--timeout", "0.3", "--max-retries", "1"],
-        &[],
-        "hello\n",
-    );
+    let (_server, url) = silent_server();
+    let out = hello_to_contact_info(&url, &["--timeout", "0.3", "--max-retries", "1"], &[]);
     assert_failed_once("contact_info", &out, "no response within 300 ms");
     assert!(
         out.stderr.contains(
@@ -167,25 +125,13 @@ fn a_silent_model_server_is_given_up_on_and_retries_are_announced() {
 
 #[test]
 fn timeouts_and_retries_come_from_the_environment() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = silent_server(&runtime);
-    let out = console(
-        EXAMPLES[1].1,
-        &url,
-        &[],
-        &[("OPENAI_TIMEOUT_SECS", "0.3"), ("OPENAI_MAX_RETRIES", "0")],
-        "hello\n",
-    );
+    let (_server, url) = silent_server();
+    let from_env = [("OPENAI_TIMEOUT_SECS", "0.3"), ("OPENAI_MAX_RETRIES", "0")];
+    let out = hello_to_contact_info(&url, &[], &from_env);
     assert_failed_once("contact_info", &out, "no response within 300 ms");
     assert!(!out.stderr.contains("retrying"), "{}", out.stderr);
     // A malformed value is refused before the call, naming the variable.
-    let out = console(
-        EXAMPLES[1].1,
-        &url,
-        &[],
-        &[("OPENAI_TIMEOUT_SECS", "soon")],
-        "hello\n",
-    );
+    let out = hello_to_contact_info(&url, &[], &[("OPENAI_TIMEOUT_SECS", "soon")]);
     assert_eq!(out.code, Some(1));
     assert!(out.stderr.contains("OPENAI_TIMEOUT_SECS"), "{}", out.stderr);
     assert!(!out.stdout.contains("[session"), "{}", out.stdout);

@@ -2,12 +2,13 @@
 //! in-process one on loopback, found through `OPENAI_BASE_URL`), reads user turns from piped
 //! stdin one line at a time, and exits 0 at end of input.
 
+mod support;
+
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 type Requests = Arc<Mutex<Vec<Value>>>;
@@ -80,53 +81,36 @@ async fn chat(
 
 #[test]
 fn consent_console_with_an_openai_compatible_server() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let requests: Requests = Arc::default();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new()
-        .route("/v1/chat/completions", post(chat))
-        .with_state(requests.clone());
-    runtime.spawn(async move { axum::serve(listener, app).await });
+    let (_server, addr) = support::serve(
+        Router::new()
+            .route("/v1/chat/completions", post(chat))
+            .with_state(requests.clone()),
+    );
 
     let transcript =
         std::env::temp_dir().join(format!("agents-console-{}.jsonl", std::process::id()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(["console", "--model", "test-model", "--transcript"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_consent"));
+    cmd.args(["console", "--model", "test-model", "--transcript"])
         .arg(&transcript)
         .env("OPENAI_BASE_URL", format!("http://{addr}/v1"))
         .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_MODEL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"yes, go ahead\nwhen do you open?\nshow me colour\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        .env_remove("OPENAI_MODEL");
+    let out = support::run_with_input(
+        &mut cmd,
+        "yes, go ahead\nwhen do you open?\nshow me colour\n",
     );
-    assert!(
-        stdout.contains("agent: May I record this call?"),
-        "{stdout}"
+    out.assert_success();
+    let stdout = out.stdout;
+    support::assert_contains_all(
+        &stdout,
+        &[
+            "agent: May I record this call?",
+            "[call consent_given({})]",
+            "agent: Thanks! How can I help?",
+            "agent: We open at nine.",
+        ],
     );
-    assert!(stdout.contains("[call consent_given({})]"), "{stdout}");
-    assert!(
-        stdout.contains("agent: Thanks! How can I help?"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("agent: We open at nine."), "{stdout}");
     // A one-line banner says which model, where, and how to end.
     let banner = stdout.lines().next().unwrap();
     assert!(

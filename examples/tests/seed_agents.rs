@@ -8,24 +8,12 @@ use agents_examples::agents::contact_info::{
     ContactInfoResult, CustomerServiceAgent as ContactAgent, GetContactInfoTask,
 };
 use agents_examples::agents::interview::{BehavioralResults, Interviewer};
+use agents_examples::demos;
 use serde_json::json;
 
+/// The consent demo's scripted model.
 fn llm() -> ScriptedLlm {
-    ScriptedLlm::new()
-        .on_instructions(
-            "ask for permission to record",
-            Reply::text("Hi, I'm Sam. May I record this call for quality purposes?"),
-        )
-        .on_user("yes", Reply::call("consent_given", serde_json::json!({})))
-        .on_user("no", Reply::call("consent_denied", serde_json::json!({})))
-        .on_instructions(
-            "offer your assistance",
-            Reply::text("Thanks! How can I help you today?"),
-        )
-        .on_instructions(
-            "unable to proceed",
-            Reply::text("I understand. I can't proceed without consent, goodbye."),
-        )
+    demos::consent::demo().llm
 }
 
 #[tokio::test]
@@ -90,7 +78,7 @@ async fn consent_denied_ends_the_session() {
     turn.expect().contains_function_call("consent_denied", None);
     turn.expect()
         .contains_message(Role::Assistant)
-        .containing("can't proceed");
+        .containing("can't continue without consent");
     assert_eq!(turn.final_output::<bool>(), Some(&false));
     // The agent asked the session to end: the next turn finds it closed.
     let next = session.run("hello?").await;
@@ -99,26 +87,8 @@ async fn consent_denied_ends_the_session() {
 
 #[tokio::test]
 async fn contact_info_task_runs_from_a_tool_with_the_parent_history() {
-    let llm = ScriptedLlm::new()
-        .on_user(
-            "update my details",
-            Reply::call("collect_contact_info", json!({})),
-        )
-        .on_user(
-            "jane",
-            Reply::call(
-                "record_contact_info",
-                json!({"name": "Jane Doe", "email_address": "jane@example.com", "phone_number": "+1 415 555 0100"}),
-            ),
-        )
-        .on_instructions(
-            "contact details",
-            Reply::text("Sure, what are your name, email and phone?"),
-        )
-        .after_tool(
-            "collect_contact_info",
-            Reply::text("Thanks Jane, your details are saved."),
-        );
+    // The contact_info demo's scripted model.
+    let llm = demos::contact_info::demo().llm;
     let session = AgentSession::builder(llm.clone()).build();
     session.start(ContactAgent).await.unwrap();
 
@@ -130,11 +100,11 @@ async fn contact_info_task_runs_from_a_tool_with_the_parent_history() {
     e.next_event().is_agent_handoff_to::<GetContactInfoTask>();
     e.next_event()
         .is_message(Role::Assistant)
-        .containing("name, email and phone");
+        .containing("name, email address and phone number");
     e.no_more_events();
 
     let turn = session
-        .run("I'm Jane Doe, jane@example.com, +1 415 555 0100")
+        .run("I'm Jane Doe, jane.doe@example.com, plus one 555 010 0199.")
         .await
         .unwrap();
     let mut e = turn.expect();
@@ -151,7 +121,7 @@ async fn contact_info_task_runs_from_a_tool_with_the_parent_history() {
     assert_eq!(
         turn.final_output::<ContactInfoResult>()
             .map(|r| r.email_address.as_str()),
-        Some("jane@example.com")
+        Some("jane.doe@example.com")
     );
 
     // The task saw the parent's history without the parent's instructions.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{messages, of_type, temp_dir, Worker};
+use support::{assert_keypad_call, temp_dir, Worker};
 
 fn sipp_or_skip(test: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -42,13 +42,7 @@ async fn sipp_calls_the_dtmf_example_and_its_digits_reach_the_agent() {
         return;
     };
     let dir = temp_dir("sipp-dtmf");
-    let worker = Worker::spawn(
-        env!("CARGO_BIN_EXE_dtmf"),
-        "48000-48199",
-        &dir,
-        &["--scripted"],
-        &[],
-    );
+    let worker = Worker::scripted(env!("CARGO_BIN_EXE_dtmf"), "48000-48199", &dir);
     let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/sipp/uac_dtmf.xml");
     let errors = dir.join("sipp-errors.log");
     let run = tokio::task::spawn_blocking({
@@ -98,16 +92,5 @@ async fn sipp_calls_the_dtmf_example_and_its_digits_reach_the_agent() {
         .find_map(|n| n.strip_suffix(".jsonl").map(str::to_string))
         .expect("a transcript");
     let transcript = worker.transcript(&call_id).await;
-    let digits: String = of_type(&transcript, "dtmf")
-        .map(|v| v["digits"].as_str().unwrap_or_default().to_string())
-        .collect();
-    assert_eq!(digits, "12#");
-    assert!(messages(&transcript, "assistant")
-        .iter()
-        .any(|m| m.contains("You entered 2 digits")));
-    assert_eq!(
-        of_type(&transcript, "call_ended").next().unwrap()["reason"],
-        "caller_hung_up"
-    );
-    std::fs::remove_dir_all(&dir).ok();
+    assert_keypad_call(&transcript, "12#");
 }

@@ -5,38 +5,55 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use agents_voice::audio::read_wav;
-use support::{messages, of_type, temp_dir, FIXTURE};
+use support::{
+    assert_any_contains, assert_contains_all, messages, of_type, run_quietly, spoken, temp_dir,
+    Output, FIXTURE,
+};
+
+/// Runs `consent voice <args> --out <dir>/agent.wav` with `env` set; returns the run and the
+/// path of the agent's side.
+fn consent_voice(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Output, PathBuf) {
+    let out = dir.join("agent.wav");
+    let run = run_quietly(
+        Command::new(env!("CARGO_BIN_EXE_consent"))
+            .arg("voice")
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .envs(env.iter().copied()),
+    );
+    (run, out)
+}
 
 #[test]
 fn a_recorded_caller_is_heard_and_answered_and_the_agent_side_is_written() {
     let dir = temp_dir("voice-consent");
-    let out = dir.join("agent.wav");
     let transcript = dir.join("call.jsonl");
-    let run = Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(["voice", "--scripted", "--caller", FIXTURE, "--out"])
-        .arg(&out)
-        .arg("--transcript")
-        .arg(&transcript)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stdout}\n{stderr}");
+    let args = [
+        "--scripted",
+        "--caller",
+        FIXTURE,
+        "--transcript",
+        transcript.to_str().unwrap(),
+    ];
+    let (run, out) = consent_voice(&dir, &args, &[]);
+    run.assert_success();
+    let stdout = run.stdout;
 
     // What was heard and said, as printed.
-    assert!(stdout.contains("] user: Yes, that's fine."), "{stdout}");
-    assert!(
-        stdout.contains("] user: What are your opening hours?"),
-        "{stdout}"
+    assert_contains_all(
+        &stdout,
+        &[
+            "] user: Yes, that's fine.",
+            "] user: What are your opening hours?",
+            "] agent: Happy to help with that.",
+            "metrics e2e_latency=",
+        ],
     );
-    assert!(
-        stdout.contains("] agent: Happy to help with that."),
-        "{stdout}"
-    );
-    assert!(stdout.contains("metrics e2e_latency="), "{stdout}");
 
     // The agent's side: at the caller's rate, longer than the recording (the last answer
     // follows it), silent before the agent first spoke and with speech after the caller's
@@ -77,21 +94,20 @@ fn a_recorded_caller_is_heard_and_answered_and_the_agent_side_is_written() {
 #[test]
 fn a_missing_recording_is_a_clear_error() {
     let dir = temp_dir("voice-missing");
-    let run = Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(["voice", "--scripted", "--caller"])
-        .arg(dir.join("nope.wav"))
-        .arg("--out")
-        .arg(dir.join("agent.wav"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let nope = dir.join("nope.wav");
+    let (run, out) = consent_voice(
+        &dir,
+        &["--scripted", "--caller", nope.to_str().unwrap()],
+        &[],
+    );
+    let stderr = run.stderr;
+    assert_eq!(run.code, Some(1), "{stderr}");
     assert!(
         stderr.contains("error: ") && stderr.contains("nope.wav"),
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(!dir.join("agent.wav").exists());
+    assert!(!out.exists());
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -99,15 +115,13 @@ fn a_missing_recording_is_a_clear_error() {
 fn without_scripted_the_providers_come_from_the_environment() {
     // A TTS provider name that does not exist: refused before anything runs.
     let dir = temp_dir("voice-env");
-    let run = Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(["voice", "--caller", FIXTURE, "--out"])
-        .arg(dir.join("agent.wav"))
-        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-        .env("TTS_PROVIDER", "nonesuch")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let env = [
+        ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),
+        ("TTS_PROVIDER", "nonesuch"),
+    ];
+    let (run, _) = consent_voice(&dir, &["--caller", FIXTURE], &env);
+    let stderr = run.stderr;
+    assert_eq!(run.code, Some(1), "{stderr}");
     assert!(stderr.contains("TTS_PROVIDER"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -128,31 +142,21 @@ fn scripted_model_talks_through_the_real_stt_and_tts_clients() {
         (stt, tts)
     });
     let dir = temp_dir("voice-scripted-model");
-    let out = dir.join("agent.wav");
-    let run = Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(["voice", "--scripted-model", "--caller", FIXTURE, "--out"])
-        .arg(&out)
-        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-        .env("STT_BASE_URL", stt.base_url())
-        .env("TTS_BASE_URL", tts.base_url())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stdout}\n{stderr}");
+    let env = [
+        ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),
+        ("STT_BASE_URL", stt.base_url()),
+        ("TTS_BASE_URL", tts.base_url()),
+    ];
+    let (run, out) = consent_voice(&dir, &["--scripted-model", "--caller", FIXTURE], &env);
+    run.assert_success();
+    let stdout = run.stdout;
     // Both utterances went to the recogniser, and what it said was the user's turn.
     assert_eq!(stt.requests().len(), 2, "{stdout}");
     assert!(stdout.contains("] user: Yes, that's fine."), "{stdout}");
     // The scripted greeting and the reply to consent were synthesised by the speech server.
-    let spoken: Vec<String> = tts.requests().iter().map(|r| r.input.clone()).collect();
-    assert!(
-        spoken.iter().any(|t| t.contains("May I record this call")),
-        "{spoken:?}"
-    );
-    assert!(
-        spoken.iter().any(|t| t.contains("How can I help")),
-        "{spoken:?}"
-    );
+    let spoken = spoken(&tts);
+    assert_any_contains(&spoken, "May I record this call");
+    assert_any_contains(&spoken, "How can I help");
     let agent = read_wav(&out).unwrap();
     assert!(agent.samples.iter().any(|&s| s != 0), "the agent is silent");
     drop(rt);

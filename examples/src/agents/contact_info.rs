@@ -2,8 +2,8 @@
 //! with the conversation so far (minus the agent's instructions) and reports the result. The
 //! email address and phone number are checked with the prebuilt tasks' validators.
 
+use super::checks;
 use agents_core::prelude::*;
-use agents_prebuilt::email::validate_email;
 use agents_prebuilt::phone::validate_phone;
 use agents_prebuilt::CaptureDeclined;
 
@@ -56,11 +56,7 @@ impl GetContactInfoTask {
         if name.is_empty() {
             return Err(ToolError::new("The name is empty; ask for it."));
         }
-        let email_address = validate_email(&email_address).map_err(|why| {
-            ToolError::new(format!(
-                "That is not a valid email address: {why}. Ask the user to repeat or spell it."
-            ))
-        })?;
+        let email_address = checks::email(&email_address)?;
         let phone_number = validate_phone(&phone_number, None).map_err(|why| {
             ToolError::new(format!(
                 "That is not a valid phone number: {why}. Ask for the full number with its country code."

@@ -1,6 +1,7 @@
 //! The example agents, one module each: the agent, its tasks, and (for examples with options
 //! of their own) the setup that checks the options and makes a fresh call.
 
+mod checks;
 pub mod consent;
 pub mod contact_info;
 pub mod dtmf;

@@ -2,9 +2,9 @@
 //! email is collected goes back to the name step (`out_of_scope`), then resumes. Each result is
 //! shown as it completes, and a summary of the group merges into the agent's conversation.
 
+use super::checks;
 use agents_core::console;
 use agents_core::prelude::*;
-use agents_prebuilt::email::validate_email;
 
 /// `--help` text of the example.
 pub const ABOUT: &str = "Signs a user up with a task group: name, then email, with going back.
@@ -60,11 +60,7 @@ impl EmailTask {
         ctx: &mut TaskContext<'_, String>,
         email: String,
     ) -> Result<(), ToolError> {
-        let email = validate_email(&email).map_err(|why| {
-            ToolError::new(format!(
-                "That is not a valid email address: {why}. Ask the user to repeat or spell it."
-            ))
-        })?;
+        let email = checks::email(&email)?;
         ctx.complete(email);
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The contact_info demo: the user asks to update their details and gives all three at once.
 
+use super::after_capture;
 use crate::Demo;
-use agents_core::llm::ChatItem;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 
@@ -29,17 +29,10 @@ pub fn demo() -> Demo {
         )
         .after_tool(
             "collect_contact_info",
-            Reply::dynamic(|request| {
-                let declined = request.chat_ctx.items().iter().rev().find_map(|item| match item {
-                    ChatItem::FunctionCallOutput(o) => Some(o.output.contains("declined")),
-                    _ => None,
-                });
-                if declined == Some(true) {
-                    Reply::text("No problem, we'll keep things as they are. Anything else?")
-                } else {
-                    Reply::text("Thanks Jane, your contact details are saved.")
-                }
-            }),
+            after_capture(
+                "No problem, we'll keep things as they are. Anything else?",
+                |_| Reply::text("Thanks Jane, your contact details are saved."),
+            ),
         )
         .otherwise(Reply::text("How can I help you today?"));
     Demo {

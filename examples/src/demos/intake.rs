@@ -1,6 +1,7 @@
 //! The intake demo: the user gives an email, confirms it when read back, then an address.
 //! With `--stdin`, "I'd rather not" declines.
 
+use super::{group_summary, latest};
 use crate::Demo;
 use agents_core::llm::ChatItem;
 use agents_core::testing::{Reply, ScriptedLlm};
@@ -8,20 +9,15 @@ use serde_json::json;
 
 /// The email of the latest `update_email_address` call.
 fn recorded_email(request: &agents_core::llm::ChatRequest) -> String {
-    request
-        .chat_ctx
-        .items()
-        .iter()
-        .rev()
-        .find_map(|item| match item {
-            ChatItem::FunctionCall(c) if c.name == "update_email_address" => {
-                serde_json::from_str::<serde_json::Value>(&c.arguments)
-                    .ok()
-                    .and_then(|v| v["email"].as_str().map(str::to_string))
-            }
-            _ => None,
-        })
-        .unwrap_or_default()
+    latest(request, |item| match item {
+        ChatItem::FunctionCall(c) if c.name == "update_email_address" => {
+            serde_json::from_str::<serde_json::Value>(&c.arguments)
+                .ok()
+                .and_then(|v| v["email"].as_str().map(str::to_string))
+        }
+        _ => None,
+    })
+    .unwrap_or_default()
 }
 
 /// The scripted model and the user's lines.
@@ -69,10 +65,7 @@ pub fn demo() -> Demo {
                        "region": "IL", "postal_code": "62704", "country": "United States"}),
             ),
         )
-        .when(
-            |r| r.instructions().contains("You summarise a conversation"),
-            Reply::text("The user gave their email and address."),
-        )
+        .rule(group_summary("The user gave their email and address."))
         .on_instructions("welcome the returning user", Reply::text("Welcome back! Good to hear from you again. How can I help today?"))
         .on_instructions("new profile", Reply::text("Your profile is set up. How can I help today?"))
         .otherwise(Reply::text("Sorry, could you repeat that?"));

@@ -1,5 +1,6 @@
 //! The onboarding demo: the user gives a name, goes back to change it, then gives the email.
 
+use super::group_summary;
 use crate::Demo;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
@@ -30,10 +31,9 @@ pub fn demo() -> Demo {
             "@",
             Reply::call("record_email", json!({"email": "sam@example.com"})),
         )
-        .when(
-            |r| r.instructions().contains("You summarise a conversation"),
-            Reply::text("The user signed up as Sam (first said Alex), email sam@example.com."),
-        )
+        .rule(group_summary(
+            "The user signed up as Sam (first said Alex), email sam@example.com.",
+        ))
         .after_tool(
             "start_onboarding",
             Reply::text("You're all set, Sam! Anything else I can help with?"),

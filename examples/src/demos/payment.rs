@@ -1,5 +1,6 @@
 //! The payment demo: the user pays with a test Visa card, one detail per turn.
 
+use super::after_capture;
 use crate::Demo;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
@@ -49,25 +50,10 @@ pub fn demo() -> Demo {
         )
         .after_tool(
             "take_payment",
-            Reply::dynamic(|req| {
-                let on_file = req
-                    .chat_ctx
-                    .items()
-                    .iter()
-                    .rev()
-                    .find_map(|i| match i {
-                        agents_core::llm::ChatItem::FunctionCallOutput(o) => Some(o.output.clone()),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
-                if on_file.contains("declined") {
-                    Reply::text(
-                        "No problem, I can send you a payment link instead. Would that work?",
-                    )
-                } else {
-                    Reply::text(format!("Thank you! {on_file} Your order is confirmed."))
-                }
-            }),
+            after_capture(
+                "No problem, I can send you a payment link instead. Would that work?",
+                |on_file| Reply::text(format!("Thank you! {on_file} Your order is confirmed.")),
+            ),
         )
         .otherwise(Reply::text("Is there anything else?"));
     Demo {

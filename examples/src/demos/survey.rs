@@ -1,6 +1,7 @@
 //! The survey demo: a complete interview. With `--stdin`, "please stop" disqualifies and "I'd
 //! rather not" declines the email.
 
+use super::group_summary;
 use crate::Demo;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
@@ -28,10 +29,7 @@ pub fn demo() -> Demo {
                 ("record_work_style", json!({"work_style": "async, written"})),
             ]),
         )
-        .when(
-            |r| r.instructions().contains("You summarise a conversation"),
-            Reply::text("Alex, backend engineer, alex@example.com, commutes by subway, 6 years of Rust and Go, strong at debugging, weak at delegating, prefers async work."),
-        )
+        .rule(group_summary("Alex, backend engineer, alex@example.com, commutes by subway, 6 years of Rust and Go, strong at debugging, weak at delegating, prefers async work."))
         .when(
             |r| r.instructions().contains("Evaluate the candidate"),
             Reply::text("Solid backend experience and good self-awareness. Recommendation: advance."),

@@ -1,16 +1,124 @@
-//! Shared helpers for the voice and SIP mode tests: a worker process, its transcripts, and
-//! what the simulated caller hears.
+//! Shared helpers for the examples' tests: running an example binary to the end, a `sip` or
+//! `web` worker process, its transcripts, and what the simulated caller hears.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use agents_sip::testing::SimulatedCall;
+use agents_sip::testing::{CallSimulator, SimulatedCall};
 use agents_voice::audio::{read_wav, Resampler};
+use agents_voice::testing::servers::SpeechServer;
+
+/// The nine example binaries, by name.
+pub const EXAMPLES: [(&str, &str); 9] = [
+    ("consent", env!("CARGO_BIN_EXE_consent")),
+    ("contact_info", env!("CARGO_BIN_EXE_contact_info")),
+    ("dtmf", env!("CARGO_BIN_EXE_dtmf")),
+    ("intake", env!("CARGO_BIN_EXE_intake")),
+    ("interview", env!("CARGO_BIN_EXE_interview")),
+    ("onboarding", env!("CARGO_BIN_EXE_onboarding")),
+    ("payment", env!("CARGO_BIN_EXE_payment")),
+    ("survey", env!("CARGO_BIN_EXE_survey")),
+    ("warm_transfer", env!("CARGO_BIN_EXE_warm_transfer")),
+];
+
+/// The binary of the example `name`.
+pub fn exe(name: &str) -> &'static str {
+    EXAMPLES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no example {name}"))
+        .1
+}
+
+/// What a finished run of an example binary left.
+pub struct Output {
+    /// The exit code (`None` if a signal ended it).
+    pub code: Option<i32>,
+    /// Everything it printed on stdout.
+    pub stdout: String,
+    /// Everything it printed on stderr.
+    pub stderr: String,
+    /// How long it ran.
+    pub took: Duration,
+}
+
+impl Output {
+    /// Asserts a zero exit, showing both streams otherwise.
+    pub fn assert_success(&self) {
+        assert_eq!(self.code, Some(0), "{}\n{}", self.stdout, self.stderr);
+    }
+}
+
+/// Runs `cmd` to the end with `input` written to its stdin (then closed), capturing its output.
+pub fn run_with_input(cmd: &mut Command, input: &str) -> Output {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    finished(child.wait_with_output().unwrap(), started)
+}
+
+/// Runs `exe args..` to the end with no input, capturing its output.
+pub fn run(exe: &str, args: &[&str]) -> Output {
+    run_quietly(Command::new(exe).args(args))
+}
+
+/// Runs `cmd` to the end with no input, capturing its output.
+pub fn run_quietly(cmd: &mut Command) -> Output {
+    let started = Instant::now();
+    finished(cmd.output().unwrap(), started)
+}
+
+fn finished(out: std::process::Output, started: Instant) -> Output {
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: started.elapsed(),
+    }
+}
+
+/// Serves `app` on a loopback port from a new runtime (it runs as long as the runtime does).
+pub fn serve(app: axum::Router) -> (tokio::runtime::Runtime, SocketAddr) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    (runtime, addr)
+}
+
+/// Asserts that `text` contains each of `parts`, showing `text` otherwise.
+pub fn assert_contains_all(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} not in:\n{text}");
+    }
+}
+
+/// Asserts that one of `said` contains `part`.
+pub fn assert_any_contains(said: &[String], part: &str) {
+    assert!(
+        said.iter().any(|s| s.contains(part)),
+        "{part:?} not in {said:?}"
+    );
+}
+
+/// What a test speech server was asked to say, in order.
+pub fn spoken(tts: &SpeechServer) -> Vec<String> {
+    tts.requests().into_iter().map(|r| r.input).collect()
+}
 
 /// The committed recording: "Hello, I would like to book a table." (0.5-2.67 s), then
 /// "My name is John." (3.87-4.81 s), 16 kHz.
@@ -42,12 +150,17 @@ pub struct Worker {
     child: Child,
     /// Its SIP or HTTP address.
     pub addr: SocketAddr,
-    /// Its transcript directory.
+    /// Its transcript directory, removed when the worker is dropped.
     pub dir: PathBuf,
     lines: mpsc::Receiver<String>,
 }
 
 impl Worker {
+    /// Starts `exe sip --scripted` (see [`Worker::spawn`]).
+    pub fn scripted(exe: &str, rtp: &str, dir: &Path) -> Self {
+        Self::spawn(exe, rtp, dir, &["--scripted"], &[])
+    }
+
     /// Starts `exe sip --listen 127.0.0.1:0 --rtp-ports <rtp> --transcript-dir <dir> <extra>`
     /// and waits for its start-up line.
     pub fn spawn(exe: &str, rtp: &str, dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
@@ -174,11 +287,13 @@ impl Worker {
 }
 
 impl Drop for Worker {
+    /// Kills the process if it still runs and removes its transcript directory.
     fn drop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -240,4 +355,71 @@ pub fn messages(transcript: &[serde_json::Value], role: &str) -> Vec<String> {
         .filter(|v| v["role"] == role)
         .map(|v| v["content"].as_str().unwrap_or_default().to_string())
         .collect()
+}
+
+/// The keypad digits of a transcript, in order.
+pub fn dtmf_digits(transcript: &[serde_json::Value]) -> String {
+    of_type(transcript, "dtmf")
+        .map(|v| v["digits"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The errors a call's transcript records.
+pub fn call_errors(transcript: &[serde_json::Value]) -> Vec<String> {
+    of_type(transcript, "call_error")
+        .map(|v| v["error"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Why the call of a transcript ended.
+pub fn ended_reason(transcript: &[serde_json::Value]) -> String {
+    let ended = of_type(transcript, "call_ended")
+        .next()
+        .expect("call_ended");
+    ended["reason"].as_str().unwrap_or_default().to_string()
+}
+
+/// A keypad call's transcript: `digits` pressed, the agent's "You entered 2 digits" answer,
+/// and the caller hung up.
+pub fn assert_keypad_call(transcript: &[serde_json::Value], digits: &str) {
+    assert_eq!(dtmf_digits(transcript), digits);
+    assert_any_contains(&messages(transcript, "assistant"), "You entered 2 digits");
+    assert_eq!(ended_reason(transcript), "caller_hung_up");
+}
+
+/// A worker of an example and one call placed to it.
+pub struct PlacedCall {
+    /// The example's `sip` worker.
+    pub worker: Worker,
+    /// The simulator that placed the call (for more calls).
+    pub sim: CallSimulator,
+    /// The call.
+    pub call: SimulatedCall,
+    /// Its SIP Call-ID, which names its transcript.
+    pub call_id: String,
+}
+
+/// Starts `exe sip <extra>` with `env` (RTP ports `rtp..rtp+199`, transcripts in a fresh
+/// directory named after `test`) and places a call to it from a simulator on RTP ports
+/// `rtp+1000..=rtp+1199`.
+pub async fn place_call(
+    test: &str,
+    exe: &str,
+    rtp: u16,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> PlacedCall {
+    let ports = format!("{rtp}-{}", rtp + 199);
+    let worker = Worker::spawn(exe, &ports, &temp_dir(test), extra, env);
+    let sim = CallSimulator::with_rtp_ports(rtp + 1000..=rtp + 1199)
+        .await
+        .unwrap();
+    let call = sim.call(worker.addr).await.unwrap();
+    let call_id = call.call_id().to_string();
+    PlacedCall {
+        worker,
+        sim,
+        call,
+        call_id,
+    }
 }
