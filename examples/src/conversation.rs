@@ -3,16 +3,16 @@
 //! once the agent ended the session and its last words played, and a failure turned into an
 //! ending with the error (the transport then apologises and hangs up).
 
-use crate::call_transcript::CallTranscript;
+use crate::call_transcript::{transcript_file_name, CallTranscript};
 use crate::cli::ProviderArgs;
-use crate::runner::{build_session, model_from_env, Calls, Demo};
+use crate::runner::{build_session, model_from_env, Calls, Demo, Line};
 use crate::voice_stack::{VoiceSource, VoiceStack};
 use agents_core::prelude::*;
 use agents_voice::audio::{to_mono, Resampler};
 use agents_voice::io::{AudioInput, AudioOutput};
 use agents_voice::pipeline::{AgentState, PipelineError, TimedEvent, VoiceEvent, VoiceSession};
 use agents_voice::tts::{Tts, TtsInput};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -36,14 +36,15 @@ enum Model {
     Scripted,
 }
 
-/// What every conversation is made from: the example's agent maker, its demo, the model and
-/// the voice providers.
+/// What every conversation is made from: the example's agent maker, its demo, the model,
+/// the voice providers and where transcripts go.
 pub(crate) struct Conversations<A> {
     calls: Calls<A>,
     demo: fn() -> Demo,
     model: Model,
     voice: VoiceSource,
     what: String,
+    transcript_dir: Option<PathBuf>,
 }
 
 /// One conversation ready to start.
@@ -97,7 +98,26 @@ impl<A: Agent> Conversations<A> {
             model,
             voice,
             what,
+            transcript_dir: transcript_dir.map(Path::to_path_buf),
         })
+    }
+
+    /// The transcript of conversation `id` (a Call-ID, a connection id) in the transcript
+    /// directory; none without one, or when the file cannot be created (the conversation
+    /// goes on without it).
+    pub fn transcript(&self, id: &str) -> CallTranscript {
+        let Some(dir) = &self.transcript_dir else {
+            return CallTranscript::none();
+        };
+        CallTranscript::create(&dir.join(transcript_file_name(id))).unwrap_or_else(|e| {
+            tracing::warn!(%id, error = %e, "conversation without a transcript");
+            CallTranscript::none()
+        })
+    }
+
+    /// Where the conversations' voice stacks come from.
+    pub fn voice(&self) -> &VoiceSource {
+        &self.voice
     }
 
     /// Which model and voice, for the start-up line.
@@ -105,8 +125,8 @@ impl<A: Agent> Conversations<A> {
         format!("{}; {}", self.what, self.voice.describe())
     }
 
-    /// A fresh agent, session and voice stack.
-    pub fn prepare(&self) -> Prepared<A> {
+    /// A fresh agent (made on `line` if it asks to be), session and voice stack.
+    pub fn prepare(&self, line: &mut Line<'_>) -> Prepared<A> {
         let (llm, lines): (Arc<dyn Llm>, Vec<&'static str>) = match &self.model {
             Model::Shared(llm) => (llm.clone(), Vec::new()),
             Model::Scripted => {
@@ -115,7 +135,7 @@ impl<A: Agent> Conversations<A> {
             }
         };
         Prepared {
-            setup: build_session(llm.clone(), (self.calls)(&llm)),
+            setup: build_session(llm.clone(), (self.calls)(&llm), line),
             stack: self.voice.stack(&lines),
         }
     }
@@ -127,6 +147,8 @@ pub(crate) enum Ending {
     Agent,
     /// The other side left (or the pipeline closed without an error).
     Caller,
+    /// The agent handed the caller to a person and left; the call goes on without it.
+    Transferred,
     /// Something failed.
     Error(String),
 }
@@ -137,6 +159,7 @@ impl Ending {
         match self {
             Ending::Agent => "agent_ended",
             Ending::Caller => "caller_hung_up",
+            Ending::Transferred => "transferred",
             Ending::Error(_) => "error",
         }
     }

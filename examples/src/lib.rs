@@ -21,4 +21,4 @@ pub mod voice_stack;
 mod web_mode;
 
 pub use cli::{Mode, NoArgs};
-pub use runner::{Call, Calls, Demo, Example};
+pub use runner::{Call, Calls, Demo, Example, Line};

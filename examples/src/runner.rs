@@ -10,6 +10,7 @@ use agents_core::llm::LlmError;
 use agents_core::prelude::*;
 use agents_core::session::SessionBuilder;
 use agents_core::testing::ScriptedLlm;
+use agents_telephony::Telephony;
 use clap::{CommandFactory, FromArgMatches};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -26,9 +27,18 @@ pub struct Demo {
 /// Session settings a call needs besides the model.
 type Configure = Box<dyn FnOnce(SessionBuilder) -> SessionBuilder + Send>;
 
+/// Makes a call's agent once the line the call runs on is known.
+type MakeAgent<A> = Box<dyn FnOnce(&mut Line<'_>) -> A + Send>;
+
+/// The agent of a call, or how to make it on the call's line.
+enum AgentOf<A> {
+    Ready(A),
+    OnLine(MakeAgent<A>),
+}
+
 /// What one call runs: a fresh agent, and how its session is set up.
 pub struct Call<A> {
-    agent: A,
+    agent: AgentOf<A>,
     configure: Option<Configure>,
 }
 
@@ -36,7 +46,16 @@ impl<A: Agent> Call<A> {
     /// A call of `agent` in a session with default settings.
     pub fn new(agent: A) -> Self {
         Call {
-            agent,
+            agent: AgentOf::Ready(agent),
+            configure: None,
+        }
+    }
+
+    /// A call whose agent is made once the call's [`Line`] is known, for an agent that acts
+    /// on the phone call itself (hold, dial, bridge) when there is one.
+    pub fn on_line(agent: impl FnOnce(&mut Line<'_>) -> A + Send + 'static) -> Self {
+        Call {
+            agent: AgentOf::OnLine(Box::new(agent)),
             configure: None,
         }
     }
@@ -48,6 +67,40 @@ impl<A: Agent> Call<A> {
     ) -> Self {
         self.configure = Some(Box::new(configure));
         self
+    }
+}
+
+/// What a call runs on, as an agent sees it: a real phone call (`sip` mode) or not (the
+/// console, `demo`, `voice`, `web`).
+pub struct Line<'a> {
+    phone: Option<&'a mut dyn PhoneLine>,
+}
+
+/// A real phone call an agent may act on.
+pub(crate) trait PhoneLine {
+    /// The call's telephony; see [`Line::telephony`].
+    fn telephony(&mut self, human_lines: &[&str]) -> Option<Arc<dyn Telephony>>;
+}
+
+impl<'a> Line<'a> {
+    /// A conversation without a phone call.
+    pub(crate) fn none() -> Self {
+        Line { phone: None }
+    }
+
+    /// A phone call.
+    pub(crate) fn phone(phone: &'a mut dyn PhoneLine) -> Self {
+        Line { phone: Some(phone) }
+    }
+
+    /// The phone call's telephony (hold, dial a human, brief them, bridge), or `None` when
+    /// the conversation is not a phone call: the agent then simulates the phone system.
+    /// Asked for, it takes over the call's audio for the whole call (so it can later hand the
+    /// caller to a bridge). `human_lines` is what the scripted recogniser hears people say on
+    /// the calls the agent places, one line per utterance (with `--scripted` only; real STT
+    /// hears what they say).
+    pub fn telephony(&mut self, human_lines: &[&str]) -> Option<Arc<dyn Telephony>> {
+        self.phone.as_mut()?.telephony(human_lines)
     }
 }
 
@@ -183,7 +236,7 @@ impl<A: Agent, E: clap::Args> Example<A, E> {
                 (llm, input, banner)
             }
         };
-        let (session, agent) = build_session(llm.clone(), calls(&llm));
+        let (session, agent) = build_session(llm.clone(), calls(&llm), &mut Line::none());
         Console::new()
             .transcript(cli.transcript.clone())
             .banner(banner)
@@ -205,13 +258,22 @@ pub(crate) fn model_from_env(args: &ConsoleArgs) -> Result<(Arc<dyn Llm>, String
     Ok((Arc::new(llm), what))
 }
 
-/// The session of one call on `llm`, set up as the call asks, and the call's agent.
-pub(crate) fn build_session<A: Agent>(llm: Arc<dyn Llm>, call: Call<A>) -> (AgentSession, A) {
+/// The session of one call on `llm`, set up as the call asks, and the call's agent (made on
+/// `line` if it asked to be).
+pub(crate) fn build_session<A: Agent>(
+    llm: Arc<dyn Llm>,
+    call: Call<A>,
+    line: &mut Line<'_>,
+) -> (AgentSession, A) {
     let mut builder = AgentSession::builder_shared(llm);
     if let Some(configure) = call.configure {
         builder = configure(builder);
     }
-    (builder.build(), call.agent)
+    let agent = match call.agent {
+        AgentOf::Ready(agent) => agent,
+        AgentOf::OnLine(make) => make(line),
+    };
+    (builder.build(), agent)
 }
 
 /// The binary's file name, for help and version output.

@@ -4,20 +4,24 @@
 //! hung up once its last words have played. SIGTERM (or Ctrl-C) stops taking calls (503) and
 //! waits for the calls in progress, then `run` returns success.
 //!
+//! An agent that asks its [`Line`] for telephony gets a [`SipTelephony`] on the call: its
+//! warm transfer holds the caller, dials the human over SIP from this server, briefs them and
+//! bridges the two calls here; a bridged call is served until either side hangs up.
+//!
 //! A call whose STT, TTS or model fails hears a short apology, spoken by the TTS if it still
 //! works, and is hung up; the error is in its transcript.
 
-use crate::call_transcript::{transcript_file_name, CallTranscript};
 use crate::cli::SipArgs;
 use crate::conversation::{apologize, converse, Conversations, Ending, Observer};
-use crate::runner::{Calls, Demo};
+use crate::runner::{Calls, Demo, Line, PhoneLine};
+use crate::voice_stack::VoiceSource;
 use agents_core::console;
 use agents_core::prelude::*;
-use agents_sip::{Call, SipConfig, SipServer};
+use agents_sip::{Call, ServerHandle, SipConfig, SipServer, SipTelephony};
+use agents_telephony::Telephony;
 use agents_voice::io::AudioOutput;
 use serde_json::json;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -36,7 +40,8 @@ pub async fn run<A: Agent>(args: &SipArgs, demo: fn() -> Demo, calls: Calls<A>) 
         Ok(s) => s,
         Err(e) => return console::fail(format!("cannot listen on {}: {e}", args.listen)),
     };
-    server.handle().shutdown_on_signal();
+    let handle = server.handle();
+    handle.shutdown_on_signal();
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
@@ -52,7 +57,7 @@ pub async fn run<A: Agent>(args: &SipArgs, demo: fn() -> Demo, calls: Calls<A>) 
     }
     let worker = Arc::new(Worker {
         conversations,
-        transcript_dir: args.transcript_dir.clone(),
+        server: handle,
     });
     let served = server
         .serve(move |call| {
@@ -72,21 +77,15 @@ pub async fn run<A: Agent>(args: &SipArgs, demo: fn() -> Demo, calls: Calls<A>) 
 /// What every call is made from.
 struct Worker<A> {
     conversations: Conversations<A>,
-    transcript_dir: Option<PathBuf>,
+    /// Places the calls a transfer dials.
+    server: ServerHandle,
 }
 
 impl<A: Agent> Worker<A> {
     /// Serves one call from answer to hangup.
-    async fn answer(&self, mut call: Call) {
+    async fn answer(&self, call: Call) {
         let call_id = call.info().call_id.clone();
-        let mut transcript = match &self.transcript_dir {
-            Some(dir) => CallTranscript::create(&dir.join(transcript_file_name(&call_id)))
-                .unwrap_or_else(|e| {
-                    tracing::warn!(%call_id, error = %e, "call without a transcript");
-                    CallTranscript::none()
-                }),
-            None => CallTranscript::none(),
-        };
+        let mut transcript = self.conversations.transcript(&call_id);
         transcript.call(
             "call_started",
             json!({
@@ -95,10 +94,24 @@ impl<A: Agent> Worker<A> {
                 "to": call.info().to,
             }),
         );
-        let prepared = self.conversations.prepare();
+        let mut phone = SipPhone {
+            line: Some(SipLine::Plain(call)),
+            server: &self.server,
+            voice: self.conversations.voice(),
+        };
+        let prepared = self.conversations.prepare(&mut Line::phone(&mut phone));
         let tts = prepared.stack.tts.clone();
-        let control = call.control();
-        let ending = match call.take_input() {
+        let Some(mut line) = phone.line else {
+            tracing::error!(%call_id, "the call was lost while its agent was made");
+            return;
+        };
+        // The call's audio: its own, or relayed by the telephony that owns the call now.
+        // `line` keeps the call up until this handler returns.
+        let (input, output, control) = match &mut line {
+            SipLine::Plain(call) => (call.take_input(), call.output(), call.control()),
+            SipLine::Telephony(t) => (t.take_caller_input(), t.caller_output(), t.caller_control()),
+        };
+        let mut ending = match input {
             None => Ending::Error("the call's audio input was already taken".into()),
             Some(input) => {
                 let gone = {
@@ -109,14 +122,18 @@ impl<A: Agent> Worker<A> {
                     transcript: &mut transcript,
                     mirror: None,
                 };
-                converse(prepared, input, call.output(), &gone, &mut observer).await
+                converse(prepared, input, output.clone(), &gone, &mut observer).await
             }
         };
+        let bridged = matches!(&line, SipLine::Telephony(t) if t.caller_bridged());
+        if bridged && !matches!(ending, Ending::Error(_)) {
+            ending = Ending::Transferred;
+        }
         if let Ending::Error(error) = &ending {
             tracing::warn!(%call_id, %error, "call failed");
             transcript.call("call_error", json!({ "error": error }));
-            if !control.is_ended() {
-                let mut output = call.output();
+            if !control.is_ended() && !bridged {
+                let mut output = output;
                 output.clear_buffer();
                 if let Err(e) = apologize(tts.as_ref(), &mut output).await {
                     transcript.call(
@@ -128,8 +145,47 @@ impl<A: Agent> Worker<A> {
         }
         transcript.call("call_ended", json!({ "reason": ending.reason() }));
         transcript.flush();
-        if !control.is_ended() {
-            call.hangup().await;
+        if bridged {
+            // The caller talks with the human now; the bridge hangs up both calls when
+            // either side does.
+            control.ended().await;
+        } else if !control.is_ended() {
+            control.hangup().await;
         }
+    }
+}
+
+/// A call, and the telephony that owns it once its agent asked for one.
+enum SipLine {
+    Plain(Call),
+    Telephony(Arc<SipTelephony>),
+}
+
+/// The [`Line`] of a SIP call: telephony on the call, placing calls from this server, with
+/// voice stacks from where the conversations get theirs.
+struct SipPhone<'a> {
+    /// Always set outside of [`PhoneLine::telephony`].
+    line: Option<SipLine>,
+    server: &'a ServerHandle,
+    voice: &'a VoiceSource,
+}
+
+impl PhoneLine for SipPhone<'_> {
+    fn telephony(&mut self, human_lines: &[&str]) -> Option<Arc<dyn Telephony>> {
+        let telephony = match self.line.take()? {
+            SipLine::Telephony(t) => t,
+            SipLine::Plain(call) => {
+                let stack = self.voice.stack(human_lines);
+                Arc::new(SipTelephony::new(
+                    call,
+                    self.server.clone(),
+                    stack.tts,
+                    stack.stt,
+                    stack.vad,
+                ))
+            }
+        };
+        self.line = Some(SipLine::Telephony(telephony.clone()));
+        Some(telephony)
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::call_transcript::CallTranscript;
 use crate::cli::VoiceArgs;
-use crate::runner::{build_session, model_from_env, Calls, Demo};
+use crate::runner::{build_session, model_from_env, Calls, Demo, Line};
 use crate::voice_stack::VoiceSource;
 use agents_core::console;
 use agents_core::prelude::*;
@@ -61,7 +61,7 @@ pub async fn run<A: Agent>(
     };
     let stack = source.stack(&demo.lines);
     let call = calls(&llm);
-    let (session, agent) = build_session(llm, call);
+    let (session, agent) = build_session(llm, call, &mut Line::none());
     let _ = writeln!(
         std::io::stderr(),
         "voice: {what}; {}. Playing {} in real time...",

@@ -4,16 +4,14 @@
 //! [`crate::conversation`]), with its own transcript. SIGTERM or Ctrl-C closes the
 //! connections and exits.
 
-use crate::call_transcript::{transcript_file_name, CallTranscript};
 use crate::cli::WebArgs;
 use crate::conversation::{converse, Conversations, Ending, Observed, Observer};
-use crate::runner::{Calls, Demo};
+use crate::runner::{Calls, Demo, Line};
 use agents_core::console;
 use agents_core::prelude::*;
 use agents_web::{WebCall, WebConfig, WebServer};
 use serde_json::json;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -46,15 +44,12 @@ pub async fn run<A: Agent>(
         );
         let _ = out.flush();
     }
-    let worker = Arc::new(Worker {
-        conversations,
-        transcript_dir: args.transcript_dir.clone(),
-    });
+    let conversations = Arc::new(conversations);
     let served = server
         .serve_with_shutdown(
             move |call| {
-                let worker = worker.clone();
-                async move { worker.answer(call).await }
+                let conversations = conversations.clone();
+                async move { answer(&conversations, call).await }
             },
             stop_signal(),
         )
@@ -90,55 +85,40 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// What every connection is made from.
-struct Worker<A> {
-    conversations: Conversations<A>,
-    transcript_dir: Option<PathBuf>,
-}
-
-impl<A: Agent> Worker<A> {
-    /// Serves one connection until the page leaves or the agent ends the session.
-    async fn answer(&self, call: WebCall) {
-        let id = call.id.to_string();
-        let mut transcript = match &self.transcript_dir {
-            Some(dir) => CallTranscript::create(&dir.join(transcript_file_name(&id)))
-                .unwrap_or_else(|e| {
-                    tracing::warn!(connection = %id, error = %e, "connection without a transcript");
-                    CallTranscript::none()
-                }),
-            None => CallTranscript::none(),
-        };
-        transcript.call(
-            "call_started",
-            json!({ "connection": call.id, "peer": call.peer.to_string() }),
-        );
-        let events = call.events.clone();
-        let mirror = {
-            let events = events.clone();
-            move |observed: Observed<'_>| {
-                // A page that went away ends the conversation through its input.
-                let _ = match observed {
-                    Observed::Session(ev) => events.send(ev),
-                    Observed::Voice(ev) => events.send(ev),
-                };
-            }
-        };
-        let gone = {
-            let events = events.clone();
-            move || events.is_closed()
-        };
-        let mut observer = Observer {
-            transcript: &mut transcript,
-            mirror: Some(&mirror),
-        };
-        let prepared = self.conversations.prepare();
-        let ending = converse(prepared, call.input, call.output, &gone, &mut observer).await;
-        if let Ending::Error(error) = &ending {
-            tracing::warn!(connection = %id, %error, "conversation failed");
-            transcript.call("call_error", json!({ "error": error }));
-            let _ = events.send(&json!({ "type": "error", "content": error }));
+/// Serves one connection until the page leaves or the agent ends the session.
+async fn answer<A: Agent>(conversations: &Conversations<A>, call: WebCall) {
+    let id = call.id.to_string();
+    let mut transcript = conversations.transcript(&id);
+    transcript.call(
+        "call_started",
+        json!({ "connection": call.id, "peer": call.peer.to_string() }),
+    );
+    let events = call.events.clone();
+    let mirror = {
+        let events = events.clone();
+        move |observed: Observed<'_>| {
+            // A page that went away ends the conversation through its input.
+            let _ = match observed {
+                Observed::Session(ev) => events.send(ev),
+                Observed::Voice(ev) => events.send(ev),
+            };
         }
-        transcript.call("call_ended", json!({ "reason": ending.reason() }));
-        transcript.flush();
+    };
+    let gone = {
+        let events = events.clone();
+        move || events.is_closed()
+    };
+    let mut observer = Observer {
+        transcript: &mut transcript,
+        mirror: Some(&mirror),
+    };
+    let prepared = conversations.prepare(&mut Line::none());
+    let ending = converse(prepared, call.input, call.output, &gone, &mut observer).await;
+    if let Ending::Error(error) = &ending {
+        tracing::warn!(connection = %id, %error, "conversation failed");
+        transcript.call("call_error", json!({ "error": error }));
+        let _ = events.send(&json!({ "type": "error", "content": error }));
     }
+    transcript.call("call_ended", json!({ "reason": ending.reason() }));
+    transcript.flush();
 }

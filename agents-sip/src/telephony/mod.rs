@@ -217,6 +217,15 @@ impl SipTelephony {
             .is_some_and(|l| l.hold.is_some())
     }
 
+    /// Whether the caller's call was handed to a bridge (an accepted warm transfer): it then
+    /// goes on without the agent, so the server's call handler should wait for its end.
+    pub fn caller_bridged(&self) -> bool {
+        self.lock()
+            .legs
+            .get(CALLER_IDENTITY)
+            .is_some_and(|l| l.call.is_none())
+    }
+
     /// Whether the leg is a call that is still up.
     pub fn is_up(&self, leg: &CallLeg) -> bool {
         self.lock()
