@@ -57,6 +57,9 @@ struct Log {
     audio_frames: usize,
     hangups: usize,
     interrupted_speech: usize,
+    /// Calls in progress now, and the most there were at once.
+    active: usize,
+    max_active: usize,
 }
 
 /// A handler that says something (a tone of `speak` length) and records what the caller did.
@@ -67,7 +70,12 @@ fn recording_handler(
     move |mut call: Call| {
         let log = log.clone();
         Box::pin(async move {
-            log.lock().unwrap().calls += 1;
+            {
+                let mut l = log.lock().unwrap();
+                l.calls += 1;
+                l.active += 1;
+                l.max_active = l.max_active.max(l.active);
+            }
             let mut input = call.take_input().expect("input");
             let mut out = call.output();
             let speech = tone(speak.as_millis() as usize, 6000.0);
@@ -95,6 +103,7 @@ fn recording_handler(
                     log.lock().unwrap().interrupted_speech += 1;
                 }
             }
+            log.lock().unwrap().active -= 1;
         })
     }
 }
@@ -243,5 +252,11 @@ async fn sipp_50_concurrent_calls_or_skipped_without_sipp() {
     assert_clean(&handle).await;
     let l = log.lock().unwrap();
     assert_eq!((l.calls, l.hangups), (50, 50), "{l:?}");
+    // SIPp starts the 50 calls within a second and each lasts 2 s: most must overlap.
+    assert!(
+        l.max_active >= 40,
+        "calls did not run concurrently (at most {} at once): {l:?}",
+        l.max_active
+    );
     eprintln!("sipp 50 concurrent calls:\n{out}");
 }
