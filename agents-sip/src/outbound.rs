@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rsipstack::dialog::invitation::InviteOption;
-use rsipstack::sip::{StatusCodeKind, Uri};
+use rsipstack::sip::{Header, StatusCodeKind, Uri};
 use tokio::sync::mpsc;
 
 use crate::call::{self, Call, CallDirection, CallInfo, CallParts};
@@ -24,6 +24,9 @@ pub struct DialOptions {
     pub ring_timeout: Duration,
     /// Detect in-band DTMF when the callee does not negotiate telephone-event.
     pub inband_dtmf: bool,
+    /// Extra headers on the INVITE (e.g. `X-Account`), in order. A name must be a SIP token
+    /// and a value one line; otherwise the call is not placed ([`SipError::Config`]).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Default for DialOptions {
@@ -32,8 +35,35 @@ impl Default for DialOptions {
             from_user: "agent".into(),
             ring_timeout: Duration::from_secs(30),
             inband_dtmf: true,
+            headers: Vec::new(),
         }
     }
+}
+
+/// The extra INVITE headers, refused when one could break the message (a name that is not a
+/// token, a value with a line break): such a header would inject other headers.
+fn extra_headers(headers: &[(String, String)]) -> Result<Option<Vec<Header>>, SipError> {
+    if headers.is_empty() {
+        return Ok(None);
+    }
+    let token = |c: char| c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c);
+    headers
+        .iter()
+        .map(|(name, value)| {
+            if name.is_empty() || !name.chars().all(token) {
+                return Err(SipError::Config(format!(
+                    "header name {name:?} is not a SIP token"
+                )));
+            }
+            if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+                return Err(SipError::Config(format!(
+                    "header {name} has a line break in its value"
+                )));
+            }
+            Ok(Header::Other(name.clone(), value.trim().to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// Places a call to `target` (e.g. `sip:human@127.0.0.1:5070`). Errors:
@@ -46,6 +76,7 @@ pub(crate) async fn dial(
 ) -> Result<Call, SipError> {
     let callee = Uri::try_from(target)
         .map_err(|e| SipError::Config(format!("bad SIP URI {target:?}: {e}")))?;
+    let headers = extra_headers(&opts.headers)?;
     let (socket, lease) = core.pool.bind()?;
     let local = LocalMedia {
         ip: core.public_ip,
@@ -63,6 +94,7 @@ pub(crate) async fn dial(
         content_type: Some("application/sdp".into()),
         offer: Some(offer.into_bytes()),
         call_id: Some(call_id.clone()),
+        headers,
         ..Default::default()
     };
     core.admit_unchecked();

@@ -78,7 +78,7 @@ impl CallSimulator {
         let opts = DialOptions {
             from_user: "caller".into(),
             ring_timeout: self.ring_timeout,
-            inband_dtmf: true,
+            ..DialOptions::default()
         };
         let call = outbound::dial(&self.core, uri, opts).await?;
         Ok(SimulatedCall::new(call, self.record_audio))

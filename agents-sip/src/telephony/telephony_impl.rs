@@ -68,13 +68,14 @@ impl SipTelephony {
     async fn do_dial(&self, request: DialRequest) -> Result<CallLeg, DialError> {
         let target = target_uri(&request.to, self.trunk_host.as_deref())
             .map_err(|reason| DialError::Failed { reason })?;
-        if request.trunk_id.is_some() || !request.headers.is_empty() {
-            tracing::debug!("trunk id and extra headers are not used by SIP dialing");
+        if request.trunk_id.is_some() {
+            tracing::debug!("a trunk id is not used by SIP dialing (the trunk host is)");
         }
         let opts = DialOptions {
             from_user: self.from_user.clone(),
             ring_timeout: request.ringing_timeout,
             inband_dtmf: true,
+            headers: request.headers.into_iter().collect(),
         };
         tracing::info!(%target, timeout = ?request.ringing_timeout, "dialing");
         let call = self.server.dial(&target, opts).await.map_err(|e| {
