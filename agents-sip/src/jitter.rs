@@ -48,6 +48,11 @@ impl<T> ReorderWindow<T> {
         Self::default()
     }
 
+    /// Whether nothing is held (no packet waits for a missing one).
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
     /// Adds a packet; returns what can be released now, in order.
     pub fn push(&mut self, ssrc: u32, seq: u16, item: T) -> Vec<Released<T>> {
         let mut out = Vec::new();

@@ -38,6 +38,7 @@ pub mod error;
 pub mod jitter;
 pub mod media;
 pub mod outbound;
+mod pacer;
 pub mod playout;
 pub mod ports;
 pub mod rfc4733;

@@ -1,24 +1,25 @@
 //! One call's RTP media: a UDP socket from the port pool, a receive task (source check,
-//! reorder window, G.711 decode, RFC 4733 or in-band DTMF) and a send task (20 ms paced
-//! G.711 from the playout queue, RFC 4733 digits).
+//! reorder window, G.711 decode, RFC 4733 or in-band DTMF) and a sender (20 ms paced G.711
+//! from the playout queue, RFC 4733 digits) driven by the process's pacing threads.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use rtp_types::{RtpPacket, RtpPacketBuilder};
+use socket2::SockRef;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::audio::{mono_8k, InputEvent};
 use crate::codec::{self, SAMPLES_PER_PACKET};
 use crate::error::SipError;
 use crate::jitter::{Released, ReorderWindow};
+use crate::pacer::{self, Paced};
 use crate::playout::{CallOutput, Playout};
 use crate::ports::PortLease;
 use crate::rfc4733::{self, EventPacket, EventReceiver};
@@ -53,6 +54,8 @@ pub struct MediaStats {
     pub input_dropped: AtomicU64,
     /// Send ticks later than scheduled by more than 2 ms.
     pub late_ticks: AtomicU64,
+    /// Packets the socket refused to send (dropped).
+    pub send_failed: AtomicU64,
 }
 
 /// Options for a call's media.
@@ -64,8 +67,9 @@ pub struct MediaOptions {
     pub record_send_timing: bool,
 }
 
-/// The socket and its port lease: owned by the two tasks only, so both are released as
-/// soon as the tasks end, however long handles to the session live.
+/// The socket and its port lease: owned by the receive task only (the paced sender holds
+/// it weakly), so both are released as soon as the task ends, however long handles to the
+/// session live.
 #[derive(Debug)]
 struct Io {
     socket: UdpSocket,
@@ -79,6 +83,9 @@ struct Shared {
     dest: Mutex<SocketAddr>,
     stats: MediaStats,
     send_timing: Mutex<Vec<u32>>,
+    /// Set when the session stops: the pacer drops the sender at its next tick (a plain
+    /// flag, read 50 times a second per call, where the token would take a lock).
+    stopped: AtomicBool,
 }
 
 /// A running RTP session; stop it with [`MediaSession::stop`] (dropping it also stops it).
@@ -94,7 +101,8 @@ pub struct MediaSession {
 
 impl MediaSession {
     /// Starts media on `socket` towards the negotiated peer; decoded audio and digits go to
-    /// `events`. The lease (if any) is released when both tasks ended and the socket closed.
+    /// `events`. The lease (if any) is released when the receive task ended and the socket
+    /// closed.
     pub fn start(
         socket: UdpSocket,
         lease: Option<PortLease>,
@@ -111,6 +119,7 @@ impl MediaSession {
             dest: Mutex::new(negotiated.remote),
             stats: MediaStats::default(),
             send_timing: Mutex::new(Vec::new()),
+            stopped: AtomicBool::new(false),
         });
         let cancel = CancellationToken::new();
         let (neg_tx, neg_rx) = watch::channel(negotiated);
@@ -124,22 +133,21 @@ impl MediaSession {
             events,
             opts.inband,
         ));
-        let send = tokio::spawn(send_loop(
-            io,
+        pacer::register(Box::new(Sender::new(
+            &io,
             shared.clone(),
-            cancel.clone(),
-            neg_rx,
+            neg_rx.clone(),
             dtmf_rx,
             playout.clone(),
             opts.record_send_timing,
-        ));
+        )));
         Ok(MediaSession {
             shared,
             cancel,
             negotiated: neg_tx,
             dtmf: dtmf_tx,
             playout,
-            tasks: Mutex::new(vec![recv, send]),
+            tasks: Mutex::new(vec![recv]),
             local,
         })
     }
@@ -215,9 +223,11 @@ impl MediaSession {
         )
     }
 
-    /// Stops both tasks and waits for them; the socket closes and the port returns.
+    /// Stops the receive task and the sender and waits for the task; the socket closes and
+    /// the port returns.
     pub async fn stop(&self) {
         self.cancel.cancel();
+        self.shared.stopped.store(true, Ordering::Relaxed);
         self.playout.close();
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
         for t in tasks {
@@ -229,6 +239,7 @@ impl MediaSession {
 impl Drop for MediaSession {
     fn drop(&mut self) {
         self.cancel.cancel();
+        self.shared.stopped.store(true, Ordering::Relaxed);
         self.playout.close();
     }
 }
@@ -243,19 +254,15 @@ struct Receiver {
     shared: Arc<Shared>,
     events: mpsc::Sender<InputEvent>,
     inband: Option<InbandDetector>,
-    window: ReorderWindow<Vec<u8>>,
+    window: ReorderWindow<Vec<i16>>,
     dtmf: EventReceiver,
 }
 
 impl Receiver {
-    fn deliver(&mut self, released: Vec<Released<Vec<u8>>>, neg: &Negotiated) {
+    fn deliver(&mut self, released: Vec<Released<Vec<i16>>>, neg: &Negotiated) {
         for r in released {
             let samples = match r {
-                Released::Packet(payload) => {
-                    let mut pcm = Vec::with_capacity(payload.len());
-                    codec::decode(neg.codec, &payload, &mut pcm);
-                    pcm
-                }
+                Released::Packet(pcm) => pcm,
                 Released::Lost(n) => {
                     self.shared
                         .stats
@@ -292,9 +299,10 @@ impl Receiver {
         stats.received.fetch_add(1, Ordering::Relaxed);
         let pt = pkt.payload_type();
         if pt == neg.payload_type {
-            let rel = self
-                .window
-                .push(pkt.ssrc(), pkt.sequence_number(), pkt.payload().to_vec());
+            // Decoded on arrival: the frame handed on is this buffer, no second copy.
+            let mut pcm = Vec::with_capacity(pkt.payload_len());
+            codec::decode(neg.codec, pkt.payload(), &mut pcm);
+            let rel = self.window.push(pkt.ssrc(), pkt.sequence_number(), pcm);
             self.deliver(rel, neg);
         } else if Some(pt) == neg.telephone_event {
             if let Some(d) = self.dtmf.push(pkt.ssrc(), pkt.timestamp(), pkt.payload()) {
@@ -323,11 +331,22 @@ async fn recv_loop(
     // The peer address we accept packets from, once latched, and the SDP address it was
     // latched against (a re-INVITE to a new address unlatches).
     let mut latched: Option<(SocketAddr, SocketAddr)> = None;
+    let cancelled = cancel.cancelled();
+    tokio::pin!(cancelled);
     loop {
         let neg = *neg_rx.borrow_and_update();
-        let got = tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = tokio::time::timeout(IDLE_FLUSH, io.socket.recv_from(&mut buf)) => r,
+        // The idle timer runs only while the window holds packets: in-order audio (the
+        // usual case) costs no timer at all.
+        let got = if rx.window.is_empty() {
+            tokio::select! {
+                _ = &mut cancelled => return,
+                r = io.socket.recv_from(&mut buf) => Ok(r),
+            }
+        } else {
+            tokio::select! {
+                _ = &mut cancelled => return,
+                r = tokio::time::timeout(IDLE_FLUSH, io.socket.recv_from(&mut buf)) => r,
+            }
         };
         let (len, src) = match got {
             Err(_) => {
@@ -366,94 +385,143 @@ async fn recv_loop(
     }
 }
 
-async fn send_loop(
-    io: Arc<Io>,
+/// A call's RTP sender, driven every 20 ms by one of the process's pacing threads
+/// ([`crate::pacer`]): the next 20 ms of playout (or silence) as G.711, or an RFC 4733
+/// event packet.
+struct Sender {
+    /// Weak so that the socket and its port go as soon as the receive task ends.
+    io: Weak<Io>,
     shared: Arc<Shared>,
-    cancel: CancellationToken,
     neg_rx: watch::Receiver<Negotiated>,
-    mut dtmf_rx: mpsc::Receiver<char>,
+    dtmf_rx: mpsc::Receiver<char>,
     playout: Arc<Playout>,
     record: bool,
-) {
-    let ssrc: u32 = fastrand::u32(..);
-    let mut seq: u16 = fastrand::u16(..);
-    let mut ts: u32 = fastrand::u32(..);
-    let mut marker = true;
-    let mut pcm = [0i16; SAMPLES_PER_PACKET];
-    let mut payload = Vec::with_capacity(SAMPLES_PER_PACKET);
-    let mut packet = Vec::with_capacity(SAMPLES_PER_PACKET + 12);
-    let mut event: VecDeque<EventPacket> = VecDeque::new();
-    let mut event_ts = 0u32;
-    let mut next = Instant::now();
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep_until(next) => {}
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+    marker: bool,
+    pcm: [i16; SAMPLES_PER_PACKET],
+    payload: Vec<u8>,
+    packet: Vec<u8>,
+    event: VecDeque<EventPacket>,
+    event_ts: u32,
+}
+
+impl Sender {
+    fn new(
+        io: &Arc<Io>,
+        shared: Arc<Shared>,
+        neg_rx: watch::Receiver<Negotiated>,
+        dtmf_rx: mpsc::Receiver<char>,
+        playout: Arc<Playout>,
+        record: bool,
+    ) -> Self {
+        Sender {
+            io: Arc::downgrade(io),
+            shared,
+            neg_rx,
+            dtmf_rx,
+            playout,
+            record,
+            ssrc: fastrand::u32(..),
+            seq: fastrand::u16(..),
+            ts: fastrand::u32(..),
+            marker: true,
+            pcm: [0; SAMPLES_PER_PACKET],
+            payload: Vec::with_capacity(SAMPLES_PER_PACKET),
+            packet: Vec::with_capacity(SAMPLES_PER_PACKET + 12),
+            event: VecDeque::new(),
+            event_ts: 0,
         }
-        let now = Instant::now();
-        let late = now.saturating_duration_since(next);
+    }
+
+    fn record_lateness(&self, due: Instant) {
+        let late = Instant::now().saturating_duration_since(due);
         if late > Duration::from_millis(2) {
-            shared.stats.late_ticks.fetch_add(1, Ordering::Relaxed);
+            self.shared.stats.late_ticks.fetch_add(1, Ordering::Relaxed);
         }
-        if record {
+        if self.record {
             let us = late.as_micros().min(u128::from(u32::MAX)) as u32;
-            shared
+            self.shared
                 .send_timing
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(us);
         }
-        next += PTIME;
-        if late > Duration::from_millis(200) {
-            // Stalled (machine overloaded): resynchronise instead of bursting.
-            next = now + PTIME;
-        }
-        let neg = *neg_rx.borrow();
-        if event.is_empty() {
-            if let (Ok(d), Some(_)) = (dtmf_rx.try_recv(), neg.telephone_event) {
+    }
+
+    /// Builds the next packet into `self.packet`; false when nothing is to be sent.
+    fn build(&mut self) -> bool {
+        let neg = *self.neg_rx.borrow();
+        if self.event.is_empty() {
+            if let (Ok(d), Some(_)) = (self.dtmf_rx.try_recv(), neg.telephone_event) {
                 if let Ok(p) = rfc4733::digit_packets(d, 100) {
-                    event.extend(p);
-                    event_ts = ts;
+                    self.event.extend(p);
+                    self.event_ts = self.ts;
                 }
             }
         }
-        payload.clear();
+        self.payload.clear();
         let (pt, stamp, mark) =
-            if let (Some(p), Some(te)) = (event.pop_front(), neg.telephone_event) {
-                payload.extend_from_slice(&p.payload);
-                (te, event_ts, p.marker)
+            if let (Some(p), Some(te)) = (self.event.pop_front(), neg.telephone_event) {
+                self.payload.extend_from_slice(&p.payload);
+                (te, self.event_ts, p.marker)
             } else {
-                if !playout.take_packet(&mut pcm) {
-                    pcm.fill(0);
+                if !self.playout.take_packet(&mut self.pcm) {
+                    self.pcm.fill(0);
                 }
-                codec::encode(neg.codec, &pcm, &mut payload);
-                let m = marker;
-                marker = false;
-                (neg.payload_type, ts, m)
+                codec::encode(neg.codec, &self.pcm, &mut self.payload);
+                let m = self.marker;
+                self.marker = false;
+                (neg.payload_type, self.ts, m)
             };
-        ts = ts.wrapping_add(SAMPLES_PER_PACKET as u32);
+        self.ts = self.ts.wrapping_add(SAMPLES_PER_PACKET as u32);
         if !neg.we_send() {
-            continue;
+            return false;
         }
-        packet.clear();
+        self.packet.clear();
         let builder = RtpPacketBuilder::<&[u8], &[u8]>::new()
             .payload_type(pt)
-            .sequence_number(seq)
+            .sequence_number(self.seq)
             .timestamp(stamp)
-            .ssrc(ssrc)
+            .ssrc(self.ssrc)
             .marker_bit(mark)
-            .payload(payload.as_slice());
-        if builder.write_into_vec(&mut packet).is_err() {
-            continue;
+            .payload(self.payload.as_slice());
+        if builder.write_into_vec(&mut self.packet).is_err() {
+            return false;
         }
-        seq = seq.wrapping_add(1);
-        let dest = *shared.dest.lock().unwrap_or_else(|p| p.into_inner());
-        match io.socket.send_to(&packet, dest).await {
+        self.seq = self.seq.wrapping_add(1);
+        true
+    }
+}
+
+impl Paced for Sender {
+    fn tick(&mut self, due: Instant) -> bool {
+        if self.shared.stopped.load(Ordering::Relaxed) {
+            return false;
+        }
+        let Some(io) = self.io.upgrade() else {
+            return false;
+        };
+        self.record_lateness(due);
+        if !self.build() {
+            return true;
+        }
+        let dest = *self.shared.dest.lock().unwrap_or_else(|p| p.into_inner());
+        // A direct non-blocking send: this thread is outside the runtime.
+        match SockRef::from(&io.socket).send_to(&self.packet, &dest.into()) {
             Ok(_) => {
-                shared.stats.sent.fetch_add(1, Ordering::Relaxed);
+                self.shared.stats.sent.fetch_add(1, Ordering::Relaxed);
             }
-            Err(e) => tracing::debug!(error = %e, %dest, "rtp send failed"),
+            Err(e) => {
+                self.shared
+                    .stats
+                    .send_failed
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(error = %e, %dest, "rtp send failed");
+            }
         }
+        true
     }
 }
 

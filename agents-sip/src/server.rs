@@ -45,6 +45,10 @@ pub struct SipConfig {
     pub inband_dtmf: bool,
     /// Keep each RTP send tick's lateness (see `MediaSession::send_timing`), for benchmarks.
     pub record_send_timing: bool,
+    /// Run the process's RTP pacing thread at real-time priority (`SCHED_FIFO`, else a
+    /// raised nice level) so a busy machine does not delay outgoing audio. Needs
+    /// `CAP_SYS_NICE` (or root); without it a warning is logged and pacing runs as before.
+    pub realtime_pacing: bool,
 }
 
 impl SipConfig {
@@ -58,6 +62,7 @@ impl SipConfig {
             answer_delay: Duration::ZERO,
             inband_dtmf: true,
             record_send_timing: false,
+            realtime_pacing: false,
         }
     }
 }
@@ -124,6 +129,9 @@ impl SipServer {
         }
         let (core, incoming) =
             UaCore::start(config.listen, config.public_ip, config.rtp_ports.clone()).await?;
+        if config.realtime_pacing {
+            crate::pacer::request_realtime();
+        }
         Ok(SipServer {
             core,
             incoming,
