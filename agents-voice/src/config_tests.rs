@@ -80,22 +80,29 @@ fn missing_or_bad_settings_name_the_variables() {
         err.contains("OPENAI_API_KEY") && err.contains("STT_API_KEY"),
         "{err}"
     );
-    let err = cfg(&[("STT_PROVIDER", "deepgram"), ("OPENAI_API_KEY", "k")])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("DEEPGRAM_API_KEY"), "{err}");
-    let err = cfg(&[("OPENAI_API_KEY", "k"), ("TTS_FORMAT", "mp3")])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("TTS_FORMAT"), "{err}");
-    let err = cfg(&[("OPENAI_API_KEY", "k"), ("VOICE_PROVIDER_TIMEOUT", "-1")])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("VOICE_PROVIDER_TIMEOUT"), "{err}");
-    let err = cfg(&[("OPENAI_API_KEY", "k"), ("STT_BASE_URL", "not a url")])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("STT_BASE_URL"), "{err}");
+    // Each bad setting (with what else is needed to get that far) and the variable named.
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("STT_PROVIDER", "deepgram"), ("OPENAI_API_KEY", "k")],
+            "DEEPGRAM_API_KEY",
+        ),
+        (
+            &[("OPENAI_API_KEY", "k"), ("TTS_FORMAT", "mp3")],
+            "TTS_FORMAT",
+        ),
+        (
+            &[("OPENAI_API_KEY", "k"), ("VOICE_PROVIDER_TIMEOUT", "-1")],
+            "VOICE_PROVIDER_TIMEOUT",
+        ),
+        (
+            &[("OPENAI_API_KEY", "k"), ("STT_BASE_URL", "not a url")],
+            "STT_BASE_URL",
+        ),
+    ];
+    for (vars, named) in cases {
+        let err = cfg(vars).unwrap_err().to_string();
+        assert!(err.contains(named), "{named}: {err}");
+    }
 }
 
 #[test]

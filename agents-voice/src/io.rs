@@ -113,6 +113,29 @@ impl PlayoutClock {
         at
     }
 
+    /// Checks that a captured frame is mono at `rate` and queues it. Returns when it was
+    /// captured, whether it starts a new segment, and where in the segment it plays.
+    fn capture(&mut self, frame: &AudioFrame, rate: u32) -> VoiceResult<(Instant, bool, Duration)> {
+        if frame.sample_rate != rate || frame.channels != 1 {
+            return Err(AudioError::FormatMismatch {
+                expected_rate: rate,
+                expected_channels: 1,
+                rate: frame.sample_rate,
+                channels: frame.channels,
+            }
+            .into());
+        }
+        let now = Instant::now();
+        let starts = !self.active;
+        let at = self.push(frame.duration(), now);
+        Ok((now, starts, at))
+    }
+
+    /// Clears the segment in progress, if any: what it had played.
+    fn clear_active(&mut self) -> Option<PlaybackFinished> {
+        self.active.then(|| self.clear(Instant::now()))
+    }
+
     fn clear(&mut self, now: Instant) -> PlaybackFinished {
         let fin = PlaybackFinished {
             playback_position: self.played(now),
@@ -236,19 +259,6 @@ impl TestAudioOutput {
     }
 }
 
-fn check_rate(frame: &AudioFrame, rate: u32) -> VoiceResult<()> {
-    if frame.sample_rate != rate || frame.channels != 1 {
-        return Err(AudioError::FormatMismatch {
-            expected_rate: rate,
-            expected_channels: 1,
-            rate: frame.sample_rate,
-            channels: frame.channels,
-        }
-        .into());
-    }
-    Ok(())
-}
-
 impl AudioOutput for TestAudioOutput {
     fn sample_rate(&self) -> u32 {
         self.sample_rate
@@ -256,10 +266,7 @@ impl AudioOutput for TestAudioOutput {
 
     fn capture_frame(&mut self, frame: AudioFrame) -> BoxFuture<'_, VoiceResult<()>> {
         async move {
-            check_rate(&frame, self.sample_rate)?;
-            let now = Instant::now();
-            let starts = !self.clock.active;
-            self.clock.push(frame.duration(), now);
+            let (now, starts, _) = self.clock.capture(&frame, self.sample_rate)?;
             self.with_log(|log| {
                 log.captured += frame.duration();
                 if starts {
@@ -278,8 +285,7 @@ impl AudioOutput for TestAudioOutput {
     fn flush(&mut self) {}
 
     fn clear_buffer(&mut self) {
-        if self.clock.active {
-            let fin = self.clock.clear(Instant::now());
+        if let Some(fin) = self.clock.clear_active() {
             self.finish_record(fin);
         }
     }
@@ -374,12 +380,10 @@ impl AudioOutput for WavAudioOutput {
 
     fn capture_frame(&mut self, frame: AudioFrame) -> BoxFuture<'_, VoiceResult<()>> {
         async move {
-            check_rate(&frame, self.sample_rate)?;
-            let now = Instant::now();
-            if !self.clock.active {
+            let (now, starts, at) = self.clock.capture(&frame, self.sample_rate)?;
+            if starts {
                 self.segment_start = self.samples(now - self.origin);
             }
-            let at = self.clock.push(frame.duration(), now);
             let start = self.segment_start + self.samples(at);
             let mut track = self.track.lock().unwrap_or_else(|p| p.into_inner());
             let end = start + frame.samples.len();
@@ -395,8 +399,7 @@ impl AudioOutput for WavAudioOutput {
     fn flush(&mut self) {}
 
     fn clear_buffer(&mut self) {
-        if self.clock.active {
-            let fin = self.clock.clear(Instant::now());
+        if let Some(fin) = self.clock.clear_active() {
             // Drop the audio that was queued but not played.
             let keep = self.segment_start + self.samples(fin.playback_position);
             let mut track = self.track.lock().unwrap_or_else(|p| p.into_inner());

@@ -1,10 +1,11 @@
 //! Frames, resampling, downmix and WAV I/O: formats are checked, bad input is an error.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use agents_voice::audio::{
     read_wav, read_wav_from, to_mono, wav_from_bytes, wav_to_bytes, write_wav, AudioFrame,
-    ResampleQuality, Resampler,
+    MonoResampler, ResampleQuality, Resampler,
 };
 use agents_voice::AudioError;
 
@@ -179,6 +180,47 @@ fn resampler_refuses_wrong_format_and_bad_rates() {
     let mut same = Resampler::new(16_000, 16_000, 2).unwrap();
     let f = AudioFrame::new(vec![1, 2, 3, 4], 16_000, 2).unwrap();
     assert_eq!(same.process(&f).unwrap(), f);
+}
+
+#[test]
+fn mono_resampler_converts_any_format_and_passes_the_target_through() {
+    let mut conv = MonoResampler::new(16_000);
+    // Already mono at the target rate: borrowed back, no resampler built.
+    let mono = AudioFrame::new(sine(440.0, 16_000, 0.1), 16_000, 1).unwrap();
+    assert!(matches!(conv.process(&mono).unwrap(), Cow::Borrowed(_)));
+    assert!(conv.flush().is_none(), "nothing was resampled");
+    // 48 kHz stereo: downmixed and resampled; over the stream plus flush, length adds up.
+    let left = sine(440.0, 48_000, 0.5);
+    let stereo: Vec<i16> = left.iter().flat_map(|s| [*s, *s]).collect();
+    let frame = AudioFrame::new(stereo, 48_000, 2).unwrap();
+    let mut total = 0;
+    for chunk in frame.samples.chunks(960) {
+        let part = AudioFrame::new(chunk.to_vec(), 48_000, 2).unwrap();
+        let out = conv.process_owned(part).unwrap();
+        assert_eq!((out.sample_rate, out.channels), (16_000, 1));
+        total += out.samples.len();
+    }
+    total += conv.flush().expect("a resampler was built").samples.len();
+    assert_eq!(total, 8_000);
+    // The same samples as the two steps done by hand.
+    let by_hand = Resampler::new(48_000, 16_000, 1)
+        .unwrap()
+        .process(&to_mono(&frame))
+        .unwrap();
+    assert_eq!(
+        MonoResampler::new(16_000)
+            .process(&frame)
+            .unwrap()
+            .into_owned(),
+        by_hand
+    );
+    // An unusable frame is an error, not a panic.
+    let bad = AudioFrame {
+        samples: vec![0; 10],
+        sample_rate: 0,
+        channels: 1,
+    };
+    assert!(conv.process(&bad).is_err());
 }
 
 #[test]

@@ -61,11 +61,7 @@ fn silence_and_low_noise_make_no_speech() {
 fn finds_both_utterances_with_reference_timing() {
     let audio = padded_fixture();
     assert_eq!((audio.sample_rate, audio.channels), (16_000, 1));
-    let opts = VadOptions {
-        min_silence: Duration::from_millis(500),
-        ..VadOptions::default()
-    };
-    let events = run(&EarshotVad::new(opts), &audio, Duration::from_millis(10));
+    let events = run(&vad_with_500ms_silence(), &audio, Duration::from_millis(10));
     for e in &events {
         eprintln!(
             "{:?} t={:.3} speech={:.3} silence={:.3}",
@@ -110,19 +106,29 @@ fn finds_both_utterances_with_reference_timing() {
     assert!(events[0].frames[0].duration() >= Duration::from_millis(450));
 }
 
+/// The whole 16 kHz `audio` at `rate` (flushed, so nothing is held back).
+fn resampled(audio: &AudioFrame, rate: u32) -> AudioFrame {
+    let mut r = Resampler::new(16_000, rate, 1).unwrap();
+    let mut out = r.process(audio).unwrap();
+    out.samples.extend(r.flush().samples);
+    out
+}
+
+/// An earshot VAD ending an utterance after 0.5 s of silence.
+fn vad_with_500ms_silence() -> EarshotVad {
+    EarshotVad::new(VadOptions {
+        min_silence: Duration::from_millis(500),
+        ..VadOptions::default()
+    })
+}
+
 #[test]
 fn works_on_48k_stereo_input_and_flush_resets() {
     let audio = padded_fixture();
-    let mut up = Resampler::new(16_000, 48_000, 1).unwrap();
-    let mut hi = up.process(&audio).unwrap();
-    hi.samples.extend(up.flush().samples);
+    let hi = resampled(&audio, 48_000);
     let stereo: Vec<i16> = hi.samples.iter().flat_map(|s| [*s, *s]).collect();
     let stereo = AudioFrame::new(stereo, 48_000, 2).unwrap();
-    let opts = VadOptions {
-        min_silence: Duration::from_millis(500),
-        ..VadOptions::default()
-    };
-    let vad = EarshotVad::new(opts);
+    let vad = vad_with_500ms_silence();
     let events = run(&vad, &stereo, Duration::from_millis(10));
     let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds.len(), 4, "{kinds:?}");
@@ -145,13 +151,8 @@ fn works_on_48k_stereo_input_and_flush_resets() {
 #[test]
 fn telephone_rate_input_finds_the_same_utterances() {
     let audio = padded_fixture();
-    let mut down = Resampler::new(16_000, 8_000, 1).unwrap();
-    let mut phone = down.process(&audio).unwrap();
-    phone.samples.extend(down.flush().samples);
-    let vad = EarshotVad::new(VadOptions {
-        min_silence: Duration::from_millis(500),
-        ..VadOptions::default()
-    });
+    let phone = resampled(&audio, 8_000);
+    let vad = vad_with_500ms_silence();
     let events = run(&vad, &phone, Duration::from_millis(20));
     let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
     use VadEventKind::*;

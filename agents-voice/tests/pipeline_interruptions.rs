@@ -12,58 +12,31 @@ use pipeline_support::*;
 const LONG: &str = "one two three four five six seven eight nine ten";
 
 fn llm() -> ScriptedLlm {
-    ScriptedLlm::new()
-        .on_user("hello", Reply::text(LONG))
-        .otherwise(Reply::text("Okay."))
-}
-
-fn interrupted_at(out: &Outcome) -> Vec<(f64, InterruptionCause)> {
-    out.events
-        .iter()
-        .filter_map(|e| match e.event {
-            VoiceEvent::Interrupted { cause } => Some((secs(e), cause)),
-            _ => None,
-        })
-        .collect()
+    answers_hello(LONG)
 }
 
 /// §7.2: a 10 s reply playing from 3.5, user speech 5.0–6.0.
 #[tokio::test(start_paused = true)]
 async fn user_speech_interrupts_and_history_keeps_what_was_heard() {
-    let timeline = Timeline::new()
-        .speech(0.5, 2.5, "Hello")
-        .speech(5.0, 6.0, "Stop");
-    let mut s = Scenario::new(timeline, llm());
-    s.tts = s.tts.audio_for(LONG, 10.0);
+    let mut s = speaking(LONG, 10.0, hello().speech(5.0, 6.0, "Stop"));
     s.total = 7.0;
     let out = s.run().await;
     let dump = out.dump();
-    let cuts = interrupted_at(&out);
-    assert_eq!(cuts.len(), 1, "{dump}");
-    assert!(
-        near(cuts[0].0, 5.5) && cuts[0].1 == InterruptionCause::UserSpeech,
-        "{dump}"
-    );
+    out.assert_interrupted_once(5.5, InterruptionCause::UserSpeech);
     let played = out.playbacks();
     assert!(
         near(played[0].0, 5.5) && near(played[0].1, 2.0) && played[0].2,
         "{dump}"
     );
     // The next turn commits at 6.5.
-    let states = out.agent_states();
-    assert!(
-        states
-            .iter()
-            .any(|(t, s)| near(*t, 6.5) && *s == AgentState::Thinking),
-        "{dump}"
-    );
+    assert!(out.state_near(6.5, AgentState::Thinking), "{dump}");
     // 2.0 s of 10 s heard: the first fifth of the text, to a word end.
     assert_eq!(
         out.last_history(),
         vec![
-            (Role::User, "Hello".into(), false),
-            (Role::Assistant, "one two three".into(), true),
-            (Role::User, "Stop".into(), false),
+            user("Hello"),
+            assistant("one two three", true),
+            user("Stop"),
         ],
         "{dump}"
     );
@@ -73,32 +46,25 @@ async fn user_speech_interrupts_and_history_keeps_what_was_heard() {
 /// words (at 7.5); the reply from 3.5 has then played 4.0 s.
 #[tokio::test(start_paused = true)]
 async fn min_words_delays_the_interruption() {
-    let timeline = Timeline::new()
-        .speech(0.5, 2.5, "Hello")
-        .speech_with_delay(5.0, 6.0, "Stop!", 0.0)
-        .speech_with_delay(6.5, 7.5, "ok, stop!", 0.0);
-    let mut s = Scenario::new(timeline, llm());
-    s.tts = s.tts.audio_for(LONG, 10.0);
+    let mut s = speaking(
+        LONG,
+        10.0,
+        hello()
+            .speech_with_delay(5.0, 6.0, "Stop!", 0.0)
+            .speech_with_delay(6.5, 7.5, "ok, stop!", 0.0),
+    );
     s.options.interruption.min_words = 3;
     s.total = 9.0;
     let out = s.run().await;
     let dump = out.dump();
-    let cuts = interrupted_at(&out);
+    let cuts = out.interruptions();
     assert!(!cuts.is_empty(), "{dump}");
     assert!(near(cuts[0].0, 7.5), "{dump}");
     let played = out.playbacks();
     assert!(near(played[0].1, 4.0) && played[0].2, "{dump}");
     // Both utterances make one turn.
-    let turns: Vec<_> = out
-        .events
-        .iter()
-        .filter_map(|e| match &e.event {
-            VoiceEvent::UserTurnCommitted { text } => Some(text.clone()),
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        turns,
+        out.committed_turns(),
         vec!["Hello".to_string(), "Stop! ok, stop!".to_string()],
         "{dump}"
     );
@@ -108,16 +74,12 @@ async fn min_words_delays_the_interruption() {
 /// and answered after it.
 #[tokio::test(start_paused = true)]
 async fn disabled_interruptions_play_to_the_end() {
-    let timeline = Timeline::new()
-        .speech(0.5, 2.5, "Hello")
-        .speech(5.0, 6.0, "wait a moment");
-    let mut s = Scenario::new(timeline, llm());
-    s.tts = s.tts.audio_for(LONG, 5.0);
+    let mut s = speaking(LONG, 5.0, hello().speech(5.0, 6.0, "wait a moment"));
     s.options.interruption.enabled = false;
     s.total = 9.5;
     let out = s.run().await;
     let dump = out.dump();
-    assert!(interrupted_at(&out).is_empty(), "{dump}");
+    assert!(out.interruptions().is_empty(), "{dump}");
     let played = out.playbacks();
     assert!(
         near(played[0].0, 8.5) && near(played[0].1, 5.0) && !played[0].2,
@@ -128,11 +90,7 @@ async fn disabled_interruptions_play_to_the_end() {
     assert!(near(secs(turns[1]), 8.5), "{dump}");
     assert_eq!(
         out.last_history(),
-        vec![
-            (Role::User, "Hello".into(), false),
-            (Role::Assistant, LONG.into(), false),
-            (Role::User, "wait a moment".into(), false),
-        ]
+        vec![user("Hello"), assistant(LONG, false), user("wait a moment")]
     );
 }
 
@@ -170,9 +128,9 @@ async fn programmatic_interrupt_then_text_turn() {
     assert_eq!(
         out.last_history(),
         vec![
-            (Role::User, "Hello".into(), false),
-            (Role::Assistant, "one two".into(), true),
-            (Role::User, "tell me a joke".into(), false),
+            user("Hello"),
+            assistant("one two", true),
+            user("tell me a joke"),
         ],
         "{dump}"
     );
@@ -186,48 +144,15 @@ async fn programmatic_interrupt_then_text_turn() {
 /// speaking, no playback, no assistant message; both user messages are in the history.
 #[tokio::test(start_paused = true)]
 async fn interruption_while_thinking_leaves_no_assistant_message() {
-    let timeline = Timeline::new()
-        .speech(0.5, 2.5, "Hello")
-        .speech(3.0, 4.0, "actually wait");
-    let mut s = Scenario::new(timeline, llm());
-    s.llm_duration = 1.0;
-    s.total = 4.6;
-    let out = s.run().await;
-    let dump = out.dump();
-    let cuts = interrupted_at(&out);
-    assert!(near(cuts[0].0, 3.5), "{dump}");
-    assert!(
-        out.agent_states()
-            .iter()
-            .all(|(_, s)| *s != AgentState::Speaking),
-        "{dump}"
-    );
-    // The agent was thinking when it was cut (so the check above saw states at all).
-    assert!(
-        out.agent_states()
-            .iter()
-            .any(|(_, s)| *s == AgentState::Thinking),
-        "{dump}"
-    );
-    assert!(out.playbacks().is_empty(), "{dump}");
-    assert_eq!(out.llm.request_count(), 2, "{dump}");
-    assert_eq!(
-        out.last_history(),
-        vec![
-            (Role::User, "Hello".into(), false),
-            (Role::User, "actually wait".into(), false),
-        ],
-        "{dump}"
-    );
+    let out = interrupted_while_thinking(llm(), false).await;
+    assert_eq!(out.llm.request_count(), 2, "{}", out.dump());
 }
 
 /// §7.9: with a pausable output, noise while speaking pauses at SOS + 0.5; with no transcript
 /// by EOS + 2.0 the speech resumes and plays to the end.
 #[tokio::test(start_paused = true)]
 async fn false_interruption_resumes() {
-    let timeline = Timeline::new().speech(0.5, 2.5, "Hello").noise(5.0, 6.0);
-    let mut s = Scenario::new(timeline, llm());
-    s.tts = s.tts.audio_for(LONG, 10.0);
+    let mut s = speaking(LONG, 10.0, hello().noise(5.0, 6.0));
     s.pausable = true;
     s.total = 17.0;
     let out = s.run().await;
@@ -236,19 +161,8 @@ async fn false_interruption_resumes() {
     assert!(near(secs(paused[0]), 5.5), "{dump}");
     let resumed = out.find(|e| matches!(e, VoiceEvent::FalseInterruption { resumed: true }));
     assert!(near(secs(resumed[0]), 8.5), "{dump}");
-    let states = out.agent_states();
-    assert!(
-        states
-            .iter()
-            .any(|(t, s)| near(*t, 5.5) && *s == AgentState::Listening),
-        "{dump}"
-    );
-    assert!(
-        states
-            .iter()
-            .any(|(t, s)| near(*t, 8.5) && *s == AgentState::Speaking),
-        "{dump}"
-    );
+    assert!(out.state_near(5.5, AgentState::Listening), "{dump}");
+    assert!(out.state_near(8.5, AgentState::Speaking), "{dump}");
     let played = out.playbacks();
     assert_eq!(played.len(), 1, "{dump}");
     // 10 s of audio + 3 s paused.
@@ -256,18 +170,14 @@ async fn false_interruption_resumes() {
         near(played[0].0, 16.5) && near(played[0].1, 10.0) && !played[0].2,
         "{dump}"
     );
-    assert!(interrupted_at(&out).is_empty(), "{dump}");
+    assert!(out.interruptions().is_empty(), "{dump}");
 }
 
 /// §7.9 (second half): a final transcript during the pause turns it into an interruption at
 /// the position where playout paused.
 #[tokio::test(start_paused = true)]
 async fn transcript_during_pause_interrupts() {
-    let timeline = Timeline::new()
-        .speech(0.5, 2.5, "Hello")
-        .speech(5.0, 6.0, "wait");
-    let mut s = Scenario::new(timeline, llm());
-    s.tts = s.tts.audio_for(LONG, 10.0);
+    let mut s = speaking(LONG, 10.0, hello().speech(5.0, 6.0, "wait"));
     s.pausable = true;
     s.total = 7.0;
     let out = s.run().await;
@@ -277,7 +187,7 @@ async fn transcript_during_pause_interrupts() {
             .is_empty(),
         "{dump}"
     );
-    let cuts = interrupted_at(&out);
+    let cuts = out.interruptions();
     assert!(
         near(cuts[0].0, 6.2) && cuts[0].1 == InterruptionCause::Transcript,
         "{dump}"
@@ -294,17 +204,20 @@ async fn transcript_during_pause_interrupts() {
 #[tokio::test(start_paused = true)]
 async fn multi_segment_reply() {
     let reply = "Hello there.\n\nHow are you?";
-    let make = || {
-        ScriptedLlm::new()
+    // Each segment scripted to last its `secs`.
+    let scenario = |timeline: Timeline, secs: [f64; 2]| {
+        let llm = ScriptedLlm::new()
             .on_user("hi", Reply::text(reply))
-            .otherwise(Reply::text("Okay."))
+            .otherwise(Reply::text("Okay."));
+        let mut s = Scenario::new(timeline, llm);
+        s.tts = s
+            .tts
+            .audio_for("Hello there.", secs[0])
+            .audio_for("How are you?", secs[1]);
+        s
     };
     // Played fully.
-    let mut s = Scenario::new(Timeline::new().speech(0.5, 2.5, "hi"), make());
-    s.tts = s
-        .tts
-        .audio_for("Hello there.", 1.0)
-        .audio_for("How are you?", 1.0);
+    let mut s = scenario(Timeline::new().speech(0.5, 2.5, "hi"), [1.0, 1.0]);
     s.total = 6.0;
     let out = s.run().await;
     assert_eq!(
@@ -324,11 +237,7 @@ async fn multi_segment_reply() {
     let timeline = Timeline::new()
         .speech(0.5, 2.5, "hi")
         .speech(3.75, 5.0, "stop");
-    let mut s = Scenario::new(timeline, make());
-    s.tts = s
-        .tts
-        .audio_for("Hello there.", 1.0)
-        .audio_for("How are you?", 2.0);
+    let mut s = scenario(timeline, [1.0, 2.0]);
     s.total = 6.5;
     let out = s.run().await;
     let dump = out.dump();
@@ -336,11 +245,7 @@ async fn multi_segment_reply() {
     assert!(played[0].2 && near(played[0].1, 0.9), "{dump}");
     assert_eq!(
         out.last_history(),
-        vec![
-            (Role::User, "hi".into(), false),
-            (Role::Assistant, "Hello there.".into(), true),
-            (Role::User, "stop".into(), false),
-        ],
+        vec![user("hi"), assistant("Hello there.", true), user("stop")],
         "{dump}"
     );
 }
@@ -370,9 +275,5 @@ async fn turns_queued_behind_a_truncation_all_run() {
         .map(|(_, t, _)| t.as_str())
         .collect();
     assert_eq!(users, vec!["Hello", "a", "b", "c"], "{dump}");
-    assert_eq!(
-        history[1],
-        (Role::Assistant, "one two".into(), true),
-        "{dump}"
-    );
+    assert_eq!(history[1], assistant("one two", true), "{dump}");
 }

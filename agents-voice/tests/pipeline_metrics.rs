@@ -9,27 +9,51 @@ fn s(x: f64) -> Duration {
     Duration::from_secs_f64(x)
 }
 
+/// Anchors for a speech starting at `start`, last heard at `speaking`, with its final
+/// transcript at `last_final` (seconds).
+fn anchors(start: f64, speaking: Option<f64>, last_final: f64) -> TurnAnchors {
+    TurnAnchors {
+        speech_start: Some(s(start)),
+        last_speaking: speaking.map(s),
+        last_final: Some(s(last_final)),
+    }
+}
+
+#[test]
+fn delays_are_measured_from_the_back_dated_end_of_speech() {
+    let a = anchors(0.5, Some(2.5), 2.7);
+    let Some(Metric::EndOfUtterance {
+        end_of_utterance_delay,
+        transcription_delay,
+    }) = a.end_of_utterance(s(3.0))
+    else {
+        panic!("expected a metric")
+    };
+    assert!((end_of_utterance_delay - 0.5).abs() < 1e-9);
+    assert!((transcription_delay - 0.2).abs() < 1e-9);
+}
+
+#[test]
+fn a_final_before_the_end_of_speech_counts_as_zero_delay() {
+    let a = anchors(0.5, Some(2.5), 2.0);
+    match a.end_of_utterance(s(3.0)) {
+        Some(Metric::EndOfUtterance {
+            transcription_delay,
+            ..
+        }) => assert_eq!(transcription_delay, 0.0),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// §7.33: an end of speech before the speech's start is stale: no metric rather than an
 /// inflated one.
 #[test]
 fn stale_anchor_yields_no_eou_metric() {
-    let stale = TurnAnchors {
-        speech_start: Some(s(5.0)),
-        last_speaking: Some(s(2.5)),
-        last_final: Some(s(5.5)),
-    };
+    let stale = anchors(5.0, Some(2.5), 5.5);
     assert_eq!(stale.end_of_utterance(s(6.0)), None);
-    let unknown = TurnAnchors {
-        speech_start: Some(s(5.0)),
-        last_speaking: None,
-        last_final: Some(s(5.5)),
-    };
+    let unknown = anchors(5.0, None, 5.5);
     assert_eq!(unknown.end_of_utterance(s(6.0)), None);
-    let fine = TurnAnchors {
-        speech_start: Some(s(5.0)),
-        last_speaking: Some(s(6.0)),
-        last_final: Some(s(6.1)),
-    };
+    let fine = anchors(5.0, Some(6.0), 6.1);
     assert!(fine.end_of_utterance(s(6.5)).is_some());
 }
 

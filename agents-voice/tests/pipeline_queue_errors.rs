@@ -140,22 +140,7 @@ async fn llm_error_budget_and_no_lost_words() {
         body: "boom".into(),
         retryable: false,
     });
-    let timeline = Timeline::new()
-        .speech(0.5, 1.5, "first")
-        .speech(3.0, 4.0, "second")
-        .speech(5.5, 6.5, "third");
-    let mut s = Scenario::new(timeline, llm);
-    s.total = 10.0;
-    let out = s.run().await;
-    assert_closed_by(&out, "llm");
-    assert_eq!(
-        out.last_history(),
-        vec![
-            (Role::User, "first".into(), false),
-            (Role::User, "second".into(), false),
-            (Role::User, "third".into(), false),
-        ]
-    );
+    three_turns_close_the_session(llm, ["first", "second", "third"], "llm", |_| {}).await;
 }
 
 /// §7.32: a TTS that fails every time ends each reply (nothing is kept of it) and closes the
@@ -163,25 +148,30 @@ async fn llm_error_budget_and_no_lost_words() {
 #[tokio::test(start_paused = true)]
 async fn tts_error_budget() {
     let llm = ScriptedLlm::new().otherwise(Reply::text("Sure."));
+    three_turns_close_the_session(llm, ["one", "two", "three"], "tts", |s| {
+        s.tts = s.tts.clone().fail_streams(10);
+    })
+    .await;
+}
+
+/// Utterances 0.5–1.5, 3.0–4.0 and 5.5–6.5 whose replies all fail: the session is closed by
+/// `component` and every user word stays in the history.
+async fn three_turns_close_the_session(
+    llm: ScriptedLlm,
+    words: [&str; 3],
+    component: &str,
+    configure: impl FnOnce(&mut Scenario),
+) {
     let timeline = Timeline::new()
-        .speech(0.5, 1.5, "one")
-        .speech(3.0, 4.0, "two")
-        .speech(5.5, 6.5, "three");
+        .speech(0.5, 1.5, words[0])
+        .speech(3.0, 4.0, words[1])
+        .speech(5.5, 6.5, words[2]);
     let mut s = Scenario::new(timeline, llm);
-    s.tts = s.tts.fail_streams(10);
+    configure(&mut s);
     s.total = 10.0;
     let out = s.run().await;
-    assert_closed_by(&out, "tts");
-    assert_eq!(
-        out.last_history(),
-        vec![
-            (Role::User, "one".into(), false),
-            (Role::User, "two".into(), false),
-            (Role::User, "three".into(), false),
-        ],
-        "{}",
-        out.dump()
-    );
+    assert_closed_by(&out, component);
+    assert_eq!(out.last_history(), words.map(user), "{}", out.dump());
 }
 
 /// A TTS failure after some audio went out keeps what was heard, marked interrupted.

@@ -30,6 +30,24 @@ fn scenario(timeline: Timeline) -> Scenario {
     s
 }
 
+/// "one two three" at 0.5–1.5, then "four five six" from `start` to `end`.
+fn three_then_three_words(start: f64, end: f64) -> Scenario {
+    scenario(
+        Timeline::new()
+            .speech(0.5, 1.5, "one two three")
+            .speech(start, end, "four five six"),
+    )
+}
+
+/// Checks the limit was reported exactly once, with this transcript and word count.
+fn assert_exceeded_once(out: &Outcome, transcript: &str, words: usize) {
+    let dump = out.dump();
+    let ex = exceeded(out);
+    assert_eq!(ex.len(), 1, "{dump}");
+    assert_eq!(ex[0].1, transcript, "{dump}");
+    assert_eq!(ex[0].2, words, "{dump}");
+}
+
 /// `max_words = 5` and a 10-word utterance: reported exactly once, with the transcript.
 #[tokio::test(start_paused = true)]
 async fn a_long_utterance_is_reported_once() {
@@ -37,21 +55,13 @@ async fn a_long_utterance_is_reported_once() {
     let mut s = scenario(Timeline::new().speech(0.5, 4.5, ten));
     s.total = 7.0;
     let out = s.run().await;
-    let dump = out.dump();
-    let ex = exceeded(&out);
-    assert_eq!(ex.len(), 1, "{dump}");
-    assert_eq!(ex[0].1, ten, "{dump}");
-    assert_eq!(ex[0].2, 10, "{dump}");
+    assert_exceeded_once(&out, ten, 10);
 }
 
 /// Counts accumulate across a turn that interrupted the reply before it played.
 #[tokio::test(start_paused = true)]
 async fn counts_accumulate_across_interrupted_turns() {
-    let timeline =
-        Timeline::new()
-            .speech(0.5, 1.5, "one two three")
-            .speech(2.2, 3.0, "four five six");
-    let mut s = scenario(timeline);
+    let mut s = three_then_three_words(2.2, 3.0);
     s.llm_duration = 1.0;
     s.total = 6.0;
     let out = s.run().await;
@@ -61,20 +71,13 @@ async fn counts_accumulate_across_interrupted_turns() {
             .is_empty(),
         "the second turn interrupts the first reply: {dump}"
     );
-    let ex = exceeded(&out);
-    assert_eq!(ex.len(), 1, "{dump}");
-    assert_eq!(ex[0].1, "one two three four five six", "{dump}");
-    assert_eq!(ex[0].2, 6, "{dump}");
+    assert_exceeded_once(&out, "one two three four five six", 6);
 }
 
 /// They reset when the agent speaks: 3 + 3 words with a reply in between stay under 5.
 #[tokio::test(start_paused = true)]
 async fn counts_reset_when_the_agent_speaks() {
-    let timeline =
-        Timeline::new()
-            .speech(0.5, 1.5, "one two three")
-            .speech(5.0, 6.0, "four five six");
-    let mut s = scenario(timeline);
+    let mut s = three_then_three_words(5.0, 6.0);
     s.total = 9.0;
     let out = s.run().await;
     let dump = out.dump();

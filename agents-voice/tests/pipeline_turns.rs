@@ -170,16 +170,8 @@ async fn start_of_speech_cancels_a_pending_commit() {
     s.options.endpointing.min_delay = std::time::Duration::from_millis(1000);
     s.total = 6.0;
     let out = s.run().await;
-    let committed: Vec<String> = out
-        .events
-        .iter()
-        .filter_map(|e| match &e.event {
-            VoiceEvent::UserTurnCommitted { text } => Some(text.clone()),
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        committed,
+        out.committed_turns(),
         vec!["Hello is anyone there".to_string()],
         "{}",
         out.dump()

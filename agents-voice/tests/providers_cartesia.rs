@@ -1,11 +1,14 @@
 //! Cartesia streaming TTS against the in-process Cartesia-like server.
 
+mod provider_support;
+
 use std::time::Duration;
 
 use agents_voice::retry::RetryPolicy;
 use agents_voice::testing::servers::{tone_for_text, CartesiaFault, CartesiaServer};
-use agents_voice::tts::{CartesiaOptions, CartesiaTts, SynthesizedAudio, Tts, TtsInput};
+use agents_voice::tts::{CartesiaOptions, CartesiaTts, SynthesizedAudio};
 use agents_voice::{VoiceError, VoiceResult};
+use provider_support::{assert_only_rejection, speak_in_chunks};
 use serde_json::Value;
 
 fn tts(server: &CartesiaServer, timeout_ms: u64) -> CartesiaTts {
@@ -20,27 +23,7 @@ fn tts(server: &CartesiaServer, timeout_ms: u64) -> CartesiaTts {
 
 /// Sends segments (each streamed in 5-char chunks and flushed), ends; collects output.
 async fn speak(tts: &CartesiaTts, segments: &[&str]) -> Vec<VoiceResult<SynthesizedAudio>> {
-    let mut stream = tts.stream().unwrap();
-    for seg in segments {
-        let chars: Vec<char> = seg.chars().collect();
-        for c in chars.chunks(5) {
-            stream
-                .input
-                .send(TtsInput::Text(c.iter().collect()))
-                .await
-                .unwrap();
-        }
-        stream.input.send(TtsInput::Flush).await.unwrap();
-    }
-    stream.input.send(TtsInput::EndInput).await.unwrap();
-    let mut out = Vec::new();
-    while let Some(item) = tokio::time::timeout(Duration::from_secs(20), stream.output.recv())
-        .await
-        .unwrap()
-    {
-        out.push(item);
-    }
-    out
+    speak_in_chunks(tts, segments, 5, true).await
 }
 
 fn transcripts(server: &CartesiaServer) -> Vec<(String, String, bool)> {
@@ -168,13 +151,6 @@ async fn a_silent_server_times_out_and_a_401_is_final() {
     let server = CartesiaServer::start().await.unwrap();
     server.push_fault(CartesiaFault::RejectHandshake(401));
     let out = speak(&tts(&server, 2_000), &["Hello there, how are you today?"]).await;
-    match out.as_slice() {
-        [Err(VoiceError::Provider {
-            status: Some(401),
-            retryable: false,
-            ..
-        })] => {}
-        other => panic!("expected a 401, got {other:?}"),
-    }
+    assert_only_rejection(&out, 401);
     assert_eq!(server.connections(), 1);
 }

@@ -1,5 +1,7 @@
 //! Deepgram streaming STT against the in-process Deepgram-like server.
 
+mod provider_support;
+
 use std::time::Duration;
 
 use agents_voice::audio::AudioFrame;
@@ -8,7 +10,8 @@ use agents_voice::stt::{
     DeepgramOptions, DeepgramStt, SpeechEvent, SpeechEventKind, Stt, SttInput,
 };
 use agents_voice::testing::servers::{DeepgramServer, DeepgramStep};
-use agents_voice::{VoiceError, VoiceResult};
+use agents_voice::VoiceResult;
+use provider_support::{assert_only_rejection, drain};
 
 fn options(server: &DeepgramServer) -> DeepgramOptions {
     let mut o = DeepgramOptions::new("dg-test");
@@ -33,14 +36,7 @@ async fn run(stt: &DeepgramStt, rate: u32, secs: f64) -> Vec<VoiceResult<SpeechE
         stream.input.send(SttInput::Audio(f)).await.unwrap();
     }
     stream.input.send(SttInput::EndInput).await.unwrap();
-    let mut out = Vec::new();
-    while let Some(ev) = tokio::time::timeout(Duration::from_secs(10), stream.events.recv())
-        .await
-        .unwrap()
-    {
-        out.push(ev);
-    }
-    out
+    drain(&mut stream.events, Duration::from_secs(10)).await
 }
 
 #[tokio::test]
@@ -178,12 +174,5 @@ async fn handshake_5xx_is_retried_and_401_is_not() {
 
     server.reject_next_handshake(401);
     let events = run(&DeepgramStt::new(options(&server)), 16_000, 0.1).await;
-    match events.as_slice() {
-        [Err(VoiceError::Provider {
-            status: Some(401),
-            retryable: false,
-            ..
-        })] => {}
-        other => panic!("expected one 401 error, got {other:?}"),
-    }
+    assert_only_rejection(&events, 401);
 }

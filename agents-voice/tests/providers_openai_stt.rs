@@ -1,5 +1,7 @@
 //! OpenAI-compatible STT against the in-process transcription server.
 
+mod provider_support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use agents_voice::stt::{
 use agents_voice::testing::servers::{TranscriptionReply, TranscriptionServer};
 use agents_voice::vad::{EarshotVad, VadOptions};
 use agents_voice::VoiceError;
+use provider_support::{drain, is_provider_error};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -32,6 +35,15 @@ fn fast_retry(timeout_ms: u64) -> RetryPolicy {
         timeout: Duration::from_millis(timeout_ms),
         ..RetryPolicy::default()
     }
+}
+
+/// The server's STT behind an earshot VAD that ends an utterance after 0.5 s of silence.
+fn vad_adapter(server: &TranscriptionServer) -> SttStreamAdapter<OpenAiStt> {
+    let vad = Arc::new(EarshotVad::new(VadOptions {
+        min_silence: Duration::from_millis(500),
+        ..VadOptions::default()
+    }));
+    SttStreamAdapter::new(stt(server, fast_retry(5_000)), vad)
 }
 
 fn one_second() -> AudioFrame {
@@ -79,17 +91,7 @@ async fn a_500_is_retried_and_a_400_is_not() {
         .recognize(one_second())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            VoiceError::Provider {
-                status: Some(400),
-                retryable: false,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(is_provider_error(&err, 400, false), "{err}");
     assert_eq!(server.requests().len(), 3, "no retry after a 400");
 }
 
@@ -137,11 +139,7 @@ async fn the_stream_adapter_turns_vad_segments_into_transcripts() {
         "Hello, I would like to book a table.".into(),
     ));
     server.push_reply(TranscriptionReply::Text("My name is John.".into()));
-    let vad = Arc::new(EarshotVad::new(VadOptions {
-        min_silence: Duration::from_millis(500),
-        ..VadOptions::default()
-    }));
-    let adapter = SttStreamAdapter::new(stt(&server, fast_retry(5_000)), vad);
+    let adapter = vad_adapter(&server);
     assert!(adapter.capabilities().streaming && !adapter.capabilities().interim_results);
     let mut stream = adapter.stream().unwrap();
     let audio = read_wav(FIXTURE).unwrap();
@@ -150,13 +148,11 @@ async fn the_stream_adapter_turns_vad_segments_into_transcripts() {
         stream.input.send(SttInput::Audio(frame)).await.unwrap();
     }
     stream.input.send(SttInput::EndInput).await.unwrap();
-    let mut events = Vec::new();
-    while let Some(ev) = tokio::time::timeout(Duration::from_secs(10), stream.events.recv())
+    let events: Vec<_> = drain(&mut stream.events, Duration::from_secs(10))
         .await
-        .unwrap()
-    {
-        events.push(ev.unwrap());
-    }
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     use SpeechEventKind::*;
     let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
     assert_eq!(
@@ -189,22 +185,16 @@ async fn the_stream_adapter_turns_vad_segments_into_transcripts() {
 #[tokio::test]
 async fn an_empty_transcript_gives_no_final_event() {
     let server = TranscriptionServer::start("   ").await.unwrap();
-    let vad = Arc::new(EarshotVad::new(VadOptions {
-        min_silence: Duration::from_millis(500),
-        ..VadOptions::default()
-    }));
-    let adapter = SttStreamAdapter::new(stt(&server, fast_retry(5_000)), vad);
+    let adapter = vad_adapter(&server);
     let mut stream = adapter.stream().unwrap();
     let audio = read_wav(FIXTURE).unwrap();
     stream.input.send(SttInput::Audio(audio)).await.unwrap();
     drop(stream.input);
-    let mut kinds = Vec::new();
-    while let Some(ev) = tokio::time::timeout(Duration::from_secs(10), stream.events.recv())
+    let kinds: Vec<_> = drain(&mut stream.events, Duration::from_secs(10))
         .await
-        .unwrap()
-    {
-        kinds.push(ev.unwrap().kind);
-    }
+        .into_iter()
+        .map(|ev| ev.unwrap().kind)
+        .collect();
     assert!(!kinds.is_empty());
     assert!(
         !kinds.contains(&SpeechEventKind::FinalTranscript),

@@ -1,5 +1,7 @@
 //! OpenAI-compatible TTS (through the sentence adapter) against the in-process speech server.
 
+mod provider_support;
+
 use std::time::Duration;
 
 use agents_voice::retry::RetryPolicy;
@@ -9,6 +11,7 @@ use agents_voice::tts::{
     TtsInput,
 };
 use agents_voice::{VoiceError, VoiceResult};
+use provider_support::{is_provider_error, send_text, speak_in_chunks};
 
 fn tts(
     server: &SpeechServer,
@@ -31,26 +34,22 @@ fn tts(
     })
 }
 
-/// Streams `text` in 3-character chunks, flushes, ends; collects everything.
+/// Streams `text` in 3-character chunks, ends; collects everything.
 async fn speak(tts: &dyn Tts, text: &str) -> Vec<VoiceResult<SynthesizedAudio>> {
-    let mut stream = tts.stream().unwrap();
-    let chars: Vec<char> = text.chars().collect();
-    for c in chars.chunks(3) {
-        stream
-            .input
-            .send(TtsInput::Text(c.iter().collect()))
-            .await
-            .unwrap();
-    }
-    stream.input.send(TtsInput::EndInput).await.unwrap();
-    let mut out = Vec::new();
-    while let Some(item) = tokio::time::timeout(Duration::from_secs(20), stream.output.recv())
-        .await
-        .unwrap()
-    {
-        out.push(item);
-    }
-    out
+    speak_in_chunks(tts, &[text], 3, false).await
+}
+
+/// A sentence long enough to be sent on its own.
+const SENTENCE: &str = "This sentence is long enough to send.";
+
+/// Scripts `reply` for the next request, then speaks [`SENTENCE`] as PCM with this timeout.
+async fn speak_sentence(
+    server: &SpeechServer,
+    reply: SpeechReply,
+    timeout_ms: u64,
+) -> Vec<VoiceResult<SynthesizedAudio>> {
+    server.push_reply(reply);
+    speak(&tts(server, OpenAiTtsFormat::Pcm, timeout_ms), SENTENCE).await
 }
 
 const TEXT: &str = "**Hello** there, this is the first sentence 😀. And here is the second one!";
@@ -127,17 +126,9 @@ async fn flush_starts_a_new_segment() {
     let server = SpeechServer::start().await.unwrap();
     let tts = tts(&server, OpenAiTtsFormat::Pcm, 5_000);
     let mut stream = tts.stream().unwrap();
-    stream
-        .input
-        .send(TtsInput::Text("Short one.".into()))
-        .await
-        .unwrap();
+    send_text(&stream.input, "Short one.").await;
     stream.input.send(TtsInput::Flush).await.unwrap();
-    stream
-        .input
-        .send(TtsInput::Text("Second segment here.".into()))
-        .await
-        .unwrap();
+    send_text(&stream.input, "Second segment here.").await;
     stream.input.send(TtsInput::EndInput).await.unwrap();
     let mut finals = Vec::new();
     while let Some(item) = stream.output.recv().await {
@@ -158,41 +149,18 @@ async fn flush_starts_a_new_segment() {
 #[tokio::test]
 async fn a_500_before_audio_is_retried() {
     let server = SpeechServer::start().await.unwrap();
-    server.push_reply(SpeechReply::Status(500));
-    let out = speak(
-        &tts(&server, OpenAiTtsFormat::Pcm, 5_000),
-        "This sentence is long enough to send.",
-    )
-    .await;
+    let out = speak_sentence(&server, SpeechReply::Status(500), 5_000).await;
     assert!(out.iter().all(|i| i.is_ok()), "recovered by the retry");
     assert_eq!(server.requests().len(), 2);
-    assert_eq!(
-        samples(&out),
-        tone_for_text("This sentence is long enough to send.", 24_000).len()
-    );
+    assert_eq!(samples(&out), tone_for_text(SENTENCE, 24_000).len());
 }
 
 #[tokio::test]
 async fn a_400_fails_without_retry() {
     let server = SpeechServer::start().await.unwrap();
-    server.push_reply(SpeechReply::Status(400));
-    let out = speak(
-        &tts(&server, OpenAiTtsFormat::Pcm, 5_000),
-        "This sentence is long enough to send.",
-    )
-    .await;
+    let out = speak_sentence(&server, SpeechReply::Status(400), 5_000).await;
     let err = out.last().unwrap().as_ref().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            VoiceError::Provider {
-                status: Some(400),
-                retryable: false,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(is_provider_error(err, 400, false), "{err}");
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -208,7 +176,7 @@ async fn a_hanging_server_times_out() {
         max_retries: 1,
         ..RetryPolicy::default()
     });
-    let out = speak(&tts, "This sentence is long enough to send.").await;
+    let out = speak(&tts, SENTENCE).await;
     assert_eq!(out.len(), 1);
     assert!(
         matches!(out[0], Err(VoiceError::Timeout { .. })),
@@ -225,12 +193,7 @@ async fn a_hanging_server_times_out() {
 #[tokio::test]
 async fn partial_audio_then_error_is_surfaced_and_not_retried() {
     let server = SpeechServer::start().await.unwrap();
-    server.push_reply(SpeechReply::PartialThenError(9_602));
-    let out = speak(
-        &tts(&server, OpenAiTtsFormat::Pcm, 5_000),
-        "This sentence is long enough to send.",
-    )
-    .await;
+    let out = speak_sentence(&server, SpeechReply::PartialThenError(9_602), 5_000).await;
     let (audio, errors): (Vec<_>, Vec<_>) = out.into_iter().partition(|i| i.is_ok());
     let got: usize = audio
         .iter()
@@ -252,12 +215,7 @@ async fn partial_audio_then_error_is_surfaced_and_not_retried() {
 #[tokio::test]
 async fn partial_audio_then_a_stall_times_out_without_retry() {
     let server = SpeechServer::start().await.unwrap();
-    server.push_reply(SpeechReply::PartialThenHang(4_800));
-    let out = speak(
-        &tts(&server, OpenAiTtsFormat::Pcm, 300),
-        "This sentence is long enough to send.",
-    )
-    .await;
+    let out = speak_sentence(&server, SpeechReply::PartialThenHang(4_800), 300).await;
     assert!(out.first().unwrap().is_ok());
     let err = out.last().unwrap().as_ref().unwrap_err();
     assert!(

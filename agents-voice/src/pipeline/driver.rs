@@ -420,14 +420,7 @@ impl Driver {
         self.speech_start = None;
         self.last_final = None;
         self.emit(VoiceEvent::UserTurnCommitted { text: text.clone() });
-        if self.reply_active() {
-            self.interrupt_all(InterruptionCause::UserTurn);
-        }
-        self.turns_in_flight += 1;
-        self.submit(Op::UserTurn {
-            text,
-            modality: InputModality::Audio,
-        });
+        self.start_user_turn(text, InputModality::Audio);
     }
 
     // ----- interruptions -----

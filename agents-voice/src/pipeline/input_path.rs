@@ -10,12 +10,11 @@
 //! silence it missed ([`VadStream::skip_silence`]) so its stream time stays right. The
 //! resampler is only created when the input rate differs from the VAD's.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::audio::frame::check_format;
-use crate::audio::{to_mono, AudioFrame, Resampler};
+use crate::audio::{AudioFrame, MonoResampler};
 use crate::error::AudioError;
 use crate::error::VoiceResult;
 use crate::vad::{Vad, VadEvent, VadStream};
@@ -27,8 +26,7 @@ const SILENCE_PEAK: u16 = 16;
 /// Turns user frames (any rate/channels) into VAD events and STT-ready frames.
 pub struct InputPath {
     vad: VadState,
-    rate: u32,
-    resampler: Option<Resampler>,
+    to_vad_rate: MonoResampler,
     /// Stream time skipped while the VAD did not exist (passed on to it when it starts).
     skipped: Duration,
     /// Output samples owed for skipped input, as input samples not yet converted
@@ -47,8 +45,7 @@ impl InputPath {
     pub fn new(vad: &dyn Vad) -> Self {
         InputPath {
             vad: VadState::Running(vad.stream()),
-            rate: vad.sample_rate(),
-            resampler: None,
+            to_vad_rate: MonoResampler::new(vad.sample_rate()),
             skipped: Duration::ZERO,
             skipped_in: (0, 0),
         }
@@ -58,9 +55,8 @@ impl InputPath {
     /// not silence: an idle session holds no VAD state.
     pub fn deferred(vad: Arc<dyn Vad>) -> Self {
         InputPath {
-            rate: vad.sample_rate(),
+            to_vad_rate: MonoResampler::new(vad.sample_rate()),
             vad: VadState::Deferred(vad),
-            resampler: None,
             skipped: Duration::ZERO,
             skipped_in: (0, 0),
         }
@@ -68,7 +64,7 @@ impl InputPath {
 
     /// The rate of the frames [`push`](Self::push) returns (the VAD's).
     pub fn sample_rate(&self) -> u32 {
-        self.rate
+        self.to_vad_rate.target_rate()
     }
 
     /// Whether the VAD stream exists yet (a deferred path creates it at the first sound).
@@ -88,21 +84,7 @@ impl InputPath {
             self.vad = VadState::Running(stream);
         }
         // Borrowed while the frame is already mono at the VAD's rate: copied once at most.
-        let mut out = Cow::Borrowed(frame);
-        if out.channels != 1 {
-            out = Cow::Owned(to_mono(&out));
-        }
-        if out.sample_rate != self.rate {
-            if self
-                .resampler
-                .as_ref()
-                .is_none_or(|r| r.from_rate() != out.sample_rate)
-            {
-                self.resampler = Some(Resampler::new(out.sample_rate, self.rate, 1)?);
-            }
-            let resampler = self.resampler.as_mut().expect("set above");
-            out = Cow::Owned(resampler.process(&out)?);
-        }
+        let out = self.to_vad_rate.process(frame)?;
         let VadState::Running(vad) = &mut self.vad else {
             unreachable!("started above")
         };
@@ -129,14 +111,14 @@ impl InputPath {
             self.skipped_in = (0, frame.sample_rate);
         }
         let from = u64::from(frame.sample_rate);
-        let to = u64::from(self.rate);
+        let to = u64::from(self.sample_rate());
         let before = self.skipped_in.0 * to / from;
         self.skipped_in.0 += n;
         let after = self.skipped_in.0 * to / from;
         self.skipped += frame.duration();
         let out = AudioFrame {
             samples: vec![0; (after - before) as usize],
-            sample_rate: self.rate,
+            sample_rate: self.sample_rate(),
             channels: 1,
         };
         Ok((out, Vec::new()))

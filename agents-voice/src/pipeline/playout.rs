@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::heard::{heard_text, SegmentAudio};
 use super::options::SpeechPriority;
-use crate::audio::{to_mono, AudioFrame, Resampler};
+use crate::audio::{AudioFrame, MonoResampler};
 use crate::error::VoiceError;
 use crate::io::{AudioOutput, PlaybackFinished};
 use crate::text::TtsTextFilter;
@@ -103,7 +103,8 @@ pub(crate) async fn run_playout(
 }
 
 impl SpeechOutcome {
-    fn dropped(id: u64) -> Self {
+    /// The outcome of a speech dropped before it played: nothing heard, marked interrupted.
+    pub(crate) fn dropped(id: u64) -> Self {
         SpeechOutcome {
             id,
             started: false,
@@ -163,7 +164,8 @@ struct Player<'a> {
     got_audio: bool,
     started: bool,
     audio: Duration,
-    resampler: Option<Resampler>,
+    /// Converts TTS audio to mono at the output's rate.
+    to_output: MonoResampler,
     error: Option<VoiceError>,
 }
 
@@ -177,6 +179,7 @@ impl<'a> Player<'a> {
     ) -> Self {
         Player {
             tts,
+            to_output: MonoResampler::new(output.sample_rate()),
             output,
             reports,
             job,
@@ -188,7 +191,6 @@ impl<'a> Player<'a> {
             got_audio: false,
             started: false,
             audio: Duration::ZERO,
-            resampler: None,
             error: None,
         }
     }
@@ -367,7 +369,7 @@ impl<'a> Player<'a> {
             let ttfb = self.first_text_at.map(|t| t.elapsed()).unwrap_or_default();
             let _ = self.reports.send(PlayoutReport::FirstAudio { ttfb });
         }
-        let frame = self.convert(frame)?;
+        let frame = self.to_output.process_owned(frame)?;
         self.audio += frame.duration();
         if let Some(seg) = self.segments.get_mut(self.audio_segment) {
             seg.audio += frame.duration();
@@ -390,28 +392,6 @@ impl<'a> Player<'a> {
             });
         }
         Ok(())
-    }
-
-    /// Mono at the output's rate.
-    fn convert(&mut self, frame: AudioFrame) -> Result<AudioFrame, VoiceError> {
-        let frame = if frame.channels == 1 {
-            frame
-        } else {
-            to_mono(&frame)
-        };
-        let rate = self.output.sample_rate();
-        if frame.sample_rate == rate {
-            return Ok(frame);
-        }
-        if self
-            .resampler
-            .as_ref()
-            .is_none_or(|r| r.from_rate() != frame.sample_rate)
-        {
-            self.resampler = Some(Resampler::new(frame.sample_rate, rate, 1)?);
-        }
-        let r = self.resampler.as_mut().expect("set above");
-        Ok(r.process(&frame)?)
     }
 
     fn finish(&mut self, playback: PlaybackFinished) {

@@ -21,7 +21,7 @@ use super::{
     SpeechData, SpeechEvent, SpeechEventKind, Stt, SttCapabilities, SttInput, SttStream,
     STREAM_CAPACITY,
 };
-use crate::audio::{to_mono, AudioFrame, Resampler};
+use crate::audio::{AudioFrame, MonoResampler};
 use crate::error::{VoiceError, VoiceResult};
 use crate::retry::RetryPolicy;
 use crate::ws::{connect_ws, ws_error, WsStream};
@@ -231,29 +231,13 @@ struct DgAlternative {
 
 /// Converts a frame to the wire format (mono, wire rate, encoding).
 struct Encoder {
-    rate: u32,
+    to_wire_rate: MonoResampler,
     encoding: DeepgramEncoding,
-    resampler: Option<Resampler>,
 }
 
 impl Encoder {
     fn encode(&mut self, frame: &AudioFrame) -> VoiceResult<Vec<u8>> {
-        let mono = to_mono(frame);
-        let wire = if mono.sample_rate == self.rate {
-            mono
-        } else {
-            if self
-                .resampler
-                .as_ref()
-                .is_none_or(|r| r.from_rate() != mono.sample_rate)
-            {
-                self.resampler = Some(Resampler::new(mono.sample_rate, self.rate, 1)?);
-            }
-            match self.resampler.as_mut() {
-                Some(r) => r.process(&mono)?,
-                None => return Err(VoiceError::Closed),
-            }
-        };
+        let wire = self.to_wire_rate.process(frame)?;
         Ok(match self.encoding {
             DeepgramEncoding::Linear16 => wire.to_s16le(),
             DeepgramEncoding::Mulaw => wire
@@ -273,9 +257,8 @@ async fn run_session(
 ) -> VoiceResult<()> {
     let (mut sink, mut stream) = ws.split();
     let mut encoder = Encoder {
-        rate: opts.sample_rate,
+        to_wire_rate: MonoResampler::new(opts.sample_rate),
         encoding: opts.encoding,
-        resampler: None,
     };
     let mut speaking = false;
     let mut input_open = true;

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::emitter::Emitter;
 use super::{BatchTts, Tts, TtsInput, TtsStream, STREAM_CAPACITY};
-use crate::audio::{to_mono, Resampler};
+use crate::audio::MonoResampler;
 use crate::error::{VoiceError, VoiceResult};
 use crate::retry::RetryPolicy;
 use crate::text::{SentenceSplitter, TtsTextFilter};
@@ -163,7 +163,7 @@ async fn speak<B: BatchTts>(
     loop {
         emitter.add_text(if attempt == 0 { text } else { "" });
         let mut stream = batch.synthesize(text.to_string());
-        let mut resampler: Option<Resampler> = None;
+        let mut to_rate = MonoResampler::new(rate);
         let mut emitted = false;
         let failure = loop {
             let next = match tokio::time::timeout(retry.timeout, stream.next()).await {
@@ -177,22 +177,7 @@ async fn speak<B: BatchTts>(
             };
             match next {
                 Some(Ok(frame)) => {
-                    let mut mono = if frame.channels == 1 {
-                        frame
-                    } else {
-                        to_mono(&frame)
-                    };
-                    if mono.sample_rate != rate {
-                        if resampler
-                            .as_ref()
-                            .is_none_or(|r| r.from_rate() != mono.sample_rate)
-                        {
-                            resampler = Some(Resampler::new(mono.sample_rate, rate, 1)?);
-                        }
-                        if let Some(r) = resampler.as_mut() {
-                            mono = r.process(&mono)?;
-                        }
-                    }
+                    let mono = to_rate.process_owned(frame)?;
                     if mono.is_empty() {
                         continue;
                     }
@@ -203,8 +188,7 @@ async fn speak<B: BatchTts>(
                 }
                 Some(Err(e)) => break e,
                 None => {
-                    if let Some(r) = resampler.as_mut() {
-                        let tail = r.flush();
+                    if let Some(tail) = to_rate.flush() {
                         if !emitter.push(&tail.samples).await {
                             return Ok(false);
                         }

@@ -3,7 +3,7 @@
 
 use super::hysteresis::SpeechTracker;
 use super::{Vad, VadEvent, VadOptions, VadStream};
-use crate::audio::{to_mono, AudioFrame, Resampler};
+use crate::audio::{AudioFrame, MonoResampler};
 
 /// Rate earshot works at.
 const RATE: u32 = 16_000;
@@ -33,7 +33,7 @@ impl Vad for EarshotVad {
         Box::new(EarshotStream {
             detector: Box::new(earshot::Detector::default()),
             tracker: SpeechTracker::new(self.opts.clone(), RATE),
-            resampler: None,
+            to_16k: MonoResampler::new(RATE),
             pending: Vec::with_capacity(WINDOW * 2),
         })
     }
@@ -46,48 +46,19 @@ impl Vad for EarshotVad {
 struct EarshotStream {
     detector: Box<earshot::Detector>,
     tracker: SpeechTracker,
-    resampler: Option<Resampler>,
+    to_16k: MonoResampler,
     pending: Vec<i16>,
-}
-
-impl EarshotStream {
-    /// Converts any input to 16 kHz mono; a rate change re-creates the resampler.
-    fn resample_to_16k(&mut self, frame: &AudioFrame) -> Option<Vec<i16>> {
-        let mono = to_mono(frame);
-        if mono.sample_rate == RATE {
-            self.resampler = None;
-            return Some(mono.samples);
-        }
-        let stale = self
-            .resampler
-            .as_ref()
-            .is_none_or(|r| r.from_rate() != mono.sample_rate);
-        if stale {
-            match Resampler::new(mono.sample_rate, RATE, 1) {
-                Ok(r) => self.resampler = Some(r),
-                Err(e) => {
-                    tracing::warn!(error = %e, rate = mono.sample_rate, "VAD cannot resample; frame ignored");
-                    return None;
-                }
-            }
-        }
-        let r = self.resampler.as_mut()?;
-        match r.process(&mono) {
-            Ok(f) => Some(f.samples),
-            Err(e) => {
-                tracing::warn!(error = %e, "VAD resampling failed; frame ignored");
-                None
-            }
-        }
-    }
 }
 
 impl VadStream for EarshotStream {
     fn push_frame(&mut self, frame: &AudioFrame) -> Vec<VadEvent> {
-        let Some(samples) = self.resample_to_16k(frame) else {
-            return Vec::new();
-        };
-        self.pending.extend_from_slice(&samples);
+        match self.to_16k.process(frame) {
+            Ok(mono) => self.pending.extend_from_slice(&mono.samples),
+            Err(e) => {
+                tracing::warn!(error = %e, rate = frame.sample_rate, "VAD cannot resample; frame ignored");
+                return Vec::new();
+            }
+        }
         let mut events = Vec::new();
         let mut start = 0;
         while self.pending.len() - start >= WINDOW {
@@ -108,8 +79,6 @@ impl VadStream for EarshotStream {
         self.tracker.reset();
         self.detector.reset();
         self.pending.clear();
-        if let Some(r) = self.resampler.as_mut() {
-            r.flush();
-        }
+        self.to_16k.flush();
     }
 }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use agents_core::llm::{ChatItem, Role};
 use agents_core::prelude::*;
-use agents_core::testing::ScriptedLlm;
+use agents_core::testing::{Reply, ScriptedLlm};
 use agents_voice::io::{OutputLog, TestAudioOutput};
 use agents_voice::pipeline::{
-    AgentState, PipelineError, SayOptions, TimedEvent, VoiceEvent, VoiceOptions, VoiceSession,
+    AgentState, InterruptionCause, PipelineError, SayOptions, TimedEvent, VoiceEvent, VoiceOptions,
+    VoiceSession,
 };
 use agents_voice::testing::fakes::{
     timeline_input, DelayedLlm, FakeStt, FakeTts, FakeVad, Timeline,
@@ -133,6 +134,60 @@ pub fn near(a: f64, b: f64) -> bool {
     (a - b).abs() < 0.051
 }
 
+/// The usual opening: the user says "Hello" at 0.5–2.5.
+pub fn hello() -> Timeline {
+    Timeline::new().speech(0.5, 2.5, "Hello")
+}
+
+/// An LLM answering "hello" with `reply` and anything else with "Okay.".
+pub fn answers_hello(reply: &str) -> ScriptedLlm {
+    ScriptedLlm::new()
+        .on_user("hello", Reply::text(reply))
+        .otherwise(Reply::text("Okay."))
+}
+
+/// A scenario on `timeline` with [`answers_hello`]`(reply)`, the reply lasting `reply_secs`
+/// of audio.
+pub fn speaking(reply: &str, reply_secs: f64, timeline: Timeline) -> Scenario {
+    let mut s = Scenario::new(timeline, answers_hello(reply));
+    s.tts = s.tts.audio_for(reply, reply_secs);
+    s
+}
+
+/// A user message as [`Outcome::last_history`] lists it.
+pub fn user(text: &str) -> (Role, String, bool) {
+    (Role::User, text.into(), false)
+}
+
+/// An assistant message as [`Outcome::last_history`] lists it.
+pub fn assistant(text: &str, interrupted: bool) -> (Role, String, bool) {
+    (Role::Assistant, text.into(), interrupted)
+}
+
+/// §7.6/§7.7: user speech 3.0–4.0 while the LLM (1.0 s) still answers "Hello". Checks what
+/// both behaviours share: interrupted at 3.5, never speaking (but thinking), no playback,
+/// no assistant message, both user messages in the history.
+pub async fn interrupted_while_thinking(llm: ScriptedLlm, pausable: bool) -> Outcome {
+    let mut s = Scenario::new(hello().speech(3.0, 4.0, "actually wait"), llm);
+    s.llm_duration = 1.0;
+    s.pausable = pausable;
+    s.total = 4.6;
+    let out = s.run().await;
+    let dump = out.dump();
+    let cuts = out.interruptions();
+    assert!(near(cuts[0].0, 3.5), "{dump}");
+    assert!(!out.was_ever(AgentState::Speaking), "{dump}");
+    // The agent was thinking when it was cut (so the check above saw states at all).
+    assert!(out.was_ever(AgentState::Thinking), "{dump}");
+    assert!(out.playbacks().is_empty(), "{dump}");
+    assert_eq!(
+        out.last_history(),
+        vec![user("Hello"), user("actually wait")],
+        "{dump}"
+    );
+    out
+}
+
 impl Outcome {
     pub fn find(&self, f: impl Fn(&VoiceEvent) -> bool) -> Vec<&TimedEvent> {
         self.events.iter().filter(|e| f(&e.event)).collect()
@@ -143,6 +198,48 @@ impl Outcome {
             .iter()
             .filter_map(|e| match e.event {
                 VoiceEvent::AgentState { new, .. } => Some((secs(e), new)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the agent entered `state` within 50 ms of `at`.
+    pub fn state_near(&self, at: f64, state: AgentState) -> bool {
+        self.agent_states()
+            .iter()
+            .any(|(t, s)| near(*t, at) && *s == state)
+    }
+
+    /// Whether the agent was ever in `state`.
+    pub fn was_ever(&self, state: AgentState) -> bool {
+        self.agent_states().iter().any(|(_, s)| *s == state)
+    }
+
+    /// Interruptions: (time, cause).
+    pub fn interruptions(&self) -> Vec<(f64, InterruptionCause)> {
+        self.events
+            .iter()
+            .filter_map(|e| match e.event {
+                VoiceEvent::Interrupted { cause } => Some((secs(e), cause)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Checks there was exactly one interruption: near `at`, for `cause`.
+    pub fn assert_interrupted_once(&self, at: f64, cause: InterruptionCause) {
+        let cuts = self.interruptions();
+        let dump = self.dump();
+        assert_eq!(cuts.len(), 1, "{dump}");
+        assert!(near(cuts[0].0, at) && cuts[0].1 == cause, "{dump}");
+    }
+
+    /// Texts of the committed user turns, in order.
+    pub fn committed_turns(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.event {
+                VoiceEvent::UserTurnCommitted { text } => Some(text.clone()),
                 _ => None,
             })
             .collect()

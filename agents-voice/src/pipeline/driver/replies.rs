@@ -1,8 +1,6 @@
 //! The reply side of the main loop: session text → speeches, playout reports, finished
 //! turns, and the truncations an interruption owes the history.
 
-use std::time::Duration;
-
 use agents_core::llm::Role;
 use agents_core::session::{InputModality, SessionEvent};
 use tokio::sync::mpsc;
@@ -73,7 +71,7 @@ impl Driver {
                     }
                     if let Some(s) = self.book.speeches.get_mut(&id) {
                         s.interrupted = true;
-                        s.outcome = Some(dropped_outcome(id));
+                        s.outcome = Some(SpeechOutcome::dropped(id));
                     }
                     id
                 } else {
@@ -236,32 +234,17 @@ impl Driver {
                 self.pending_say.push_back((text.clone(), opts));
                 self.submit(Op::Say(text));
             }
-            DriverCmd::UserText(text) => {
-                if self.reply_active() {
-                    self.interrupt_all(InterruptionCause::UserTurn);
-                }
-                self.turns_in_flight += 1;
-                self.submit(Op::UserTurn {
-                    text,
-                    modality: InputModality::Text,
-                });
-            }
+            DriverCmd::UserText(text) => self.start_user_turn(text, InputModality::Text),
             DriverCmd::Close => {}
         }
     }
-}
 
-fn dropped_outcome(id: u64) -> SpeechOutcome {
-    SpeechOutcome {
-        id,
-        started: false,
-        playback: crate::io::PlaybackFinished {
-            playback_position: Duration::ZERO,
-            interrupted: true,
-        },
-        heard: String::new(),
-        full_text: String::new(),
-        audio: Duration::ZERO,
-        error: None,
+    /// Hands a user turn to the session, interrupting the reply in progress (if any).
+    pub(super) fn start_user_turn(&mut self, text: String, modality: InputModality) {
+        if self.reply_active() {
+            self.interrupt_all(InterruptionCause::UserTurn);
+        }
+        self.turns_in_flight += 1;
+        self.submit(Op::UserTurn { text, modality });
     }
 }

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{lock, serve_tcp, tone_for_text, Task};
+use super::{lock, tone_for_text, Running};
 
 /// What one connection does wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,44 +39,34 @@ struct Inner {
 }
 
 /// The server; stops when dropped.
-pub struct CartesiaServer {
-    url: String,
-    inner: Arc<Mutex<Inner>>,
-    _task: Task,
-}
+pub struct CartesiaServer(Running<Inner>);
 
 impl CartesiaServer {
     /// Starts on a free loopback port.
     pub async fn start() -> std::io::Result<Self> {
-        let inner = Arc::new(Mutex::new(Inner::default()));
-        let shared = inner.clone();
-        let (url, task) =
-            serve_tcp("/tts/websocket", move |tcp| serve(tcp, shared.clone())).await?;
-        Ok(Self {
-            url,
-            inner,
-            _task: task,
-        })
+        Running::ws("/tts/websocket", Inner::default(), serve)
+            .await
+            .map(Self)
     }
 
     /// The WebSocket URL.
     pub fn url(&self) -> &str {
-        &self.url
+        self.0.url()
     }
 
     /// Queues a fault for the next connection.
     pub fn push_fault(&self, fault: CartesiaFault) {
-        lock(&self.inner).faults.push_back(fault);
+        self.0.state().faults.push_back(fault);
     }
 
     /// Generation requests received (all connections), in order.
     pub fn requests(&self) -> Vec<Value> {
-        lock(&self.inner).requests.clone()
+        self.0.state().requests.clone()
     }
 
     /// Connection attempts so far (including rejected handshakes).
     pub fn connections(&self) -> usize {
-        lock(&self.inner).connections
+        self.0.state().connections
     }
 }
 

@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{lock, serve_tcp, Task};
+use super::{lock, Running};
 
 /// A scripted server message, sent once `after_audio` of audio was received.
 #[derive(Clone, Debug)]
@@ -73,51 +73,41 @@ struct Inner {
 }
 
 /// The server; stops when dropped.
-pub struct DeepgramServer {
-    url: String,
-    inner: Arc<Mutex<Inner>>,
-    _task: Task,
-}
+pub struct DeepgramServer(Running<Inner>);
 
 impl DeepgramServer {
     /// Starts with a script (shared by all connections, consumed in order).
     pub async fn start(script: Vec<DeepgramStep>) -> std::io::Result<Self> {
-        let inner = Arc::new(Mutex::new(Inner {
+        let state = Inner {
             script: script.into(),
             ..Inner::default()
-        }));
-        let shared = inner.clone();
-        let (url, task) = serve_tcp("/v1/listen", move |tcp| serve(tcp, shared.clone())).await?;
-        Ok(Self {
-            url,
-            inner,
-            _task: task,
-        })
+        };
+        Running::ws("/v1/listen", state, serve).await.map(Self)
     }
 
     /// The WebSocket URL (`ws://127.0.0.1:PORT/v1/listen`).
     pub fn url(&self) -> &str {
-        &self.url
+        self.0.url()
     }
 
     /// Rejects the next handshake with this HTTP status.
     pub fn reject_next_handshake(&self, status: u16) {
-        lock(&self.inner).reject_handshakes.push_back(status);
+        self.0.state().reject_handshakes.push_back(status);
     }
 
     /// Query strings of accepted connections.
     pub fn queries(&self) -> Vec<String> {
-        lock(&self.inner).queries.clone()
+        self.0.state().queries.clone()
     }
 
     /// Audio bytes received over all connections.
     pub fn audio_bytes(&self) -> usize {
-        lock(&self.inner).audio_bytes
+        self.0.state().audio_bytes
     }
 
     /// Control messages received (`KeepAlive`, `Finalize`, `CloseStream`), in order.
     pub fn control_messages(&self) -> Vec<String> {
-        lock(&self.inner).control.clone()
+        self.0.state().control.clone()
     }
 }
 

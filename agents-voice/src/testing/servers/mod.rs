@@ -7,14 +7,17 @@
 
 mod cartesia;
 mod deepgram;
+mod scripted;
 mod speech;
 mod transcription;
 
 pub use cartesia::{CartesiaFault, CartesiaServer};
 pub use deepgram::{DeepgramServer, DeepgramStep};
+pub use scripted::ScriptedServer;
 pub use speech::{SpeechReply, SpeechRequest, SpeechServer};
 pub use transcription::{TranscriptionReply, TranscriptionRequest, TranscriptionServer};
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Audio the fake TTS servers produce per character of input text.
@@ -37,31 +40,67 @@ pub(crate) async fn bind() -> std::io::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind("127.0.0.1:0").await
 }
 
-/// Serves `app` on a free loopback port: the server's `/v1` base URL and its task.
-pub(crate) async fn serve_http(app: axum::Router) -> std::io::Result<(String, Task)> {
-    let listener = bind().await?;
-    let base_url = format!("http://{}/v1", listener.local_addr()?);
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((base_url, Task(task)))
+/// A running server: its URL, the state its handlers share with the test, and its task
+/// (aborted when this is dropped, which stops the server).
+pub(crate) struct Running<S> {
+    url: String,
+    state: Arc<Mutex<S>>,
+    _task: Task,
 }
 
-/// Accepts TCP connections on a free loopback port and hands each to `serve` on its own
-/// task: the `ws://` URL of `path` there, and the accept loop's task.
-pub(crate) async fn serve_tcp<F, Fut>(path: &str, serve: F) -> std::io::Result<(String, Task)>
-where
-    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let listener = bind().await?;
-    let url = format!("ws://{}{path}", listener.local_addr()?);
-    let task = tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(serve(tcp));
-        }
-    });
-    Ok((url, Task(task)))
+impl<S: Send + 'static> Running<S> {
+    /// Serves the router `app` builds over the shared `state` on a free loopback port; the
+    /// URL is the server's `/v1` base URL.
+    pub(crate) async fn http(
+        state: S,
+        app: impl FnOnce(Arc<Mutex<S>>) -> axum::Router,
+    ) -> std::io::Result<Self> {
+        let state = Arc::new(Mutex::new(state));
+        let listener = bind().await?;
+        let url = format!("http://{}/v1", listener.local_addr()?);
+        let app = app(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            url,
+            state,
+            _task: Task(task),
+        })
+    }
+
+    /// Accepts TCP connections on a free loopback port and hands each, with the shared
+    /// `state`, to `serve` on its own task; the URL is the `ws://` URL of `path` there.
+    pub(crate) async fn ws<F, Fut>(path: &str, state: S, serve: F) -> std::io::Result<Self>
+    where
+        F: Fn(tokio::net::TcpStream, Arc<Mutex<S>>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let state = Arc::new(Mutex::new(state));
+        let listener = bind().await?;
+        let url = format!("ws://{}{path}", listener.local_addr()?);
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                tokio::spawn(serve(tcp, shared.clone()));
+            }
+        });
+        Ok(Self {
+            url,
+            state,
+            _task: Task(task),
+        })
+    }
+
+    /// The server's URL.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The shared state, locked.
+    pub(crate) fn state(&self) -> std::sync::MutexGuard<'_, S> {
+        lock(&self.state)
+    }
 }
 
 /// Locks, recovering from poisoning: a panicking handler must not wedge the test's checks.

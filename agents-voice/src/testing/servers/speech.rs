@@ -3,8 +3,6 @@
 //! or `wav`, in odd-sized chunks so clients must carry half samples. Faults: error
 //! statuses, hangs, delays, and audio that breaks off mid-stream.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -12,11 +10,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::{lock, openai_error, serve_http, tone_for_text, Task};
+use super::scripted::{ScriptedServer, SharedExchange};
+use super::{lock, openai_error, tone_for_text};
 use crate::audio::{wav_to_bytes, AudioFrame};
 
 /// Rate of the `pcm` format.
@@ -54,51 +52,20 @@ pub struct SpeechRequest {
     pub response_format: String,
 }
 
-#[derive(Default)]
-struct Inner {
-    script: VecDeque<SpeechReply>,
-    requests: Vec<SpeechRequest>,
-}
-
-/// The server; stops when dropped.
-pub struct SpeechServer {
-    base_url: String,
-    inner: Arc<Mutex<Inner>>,
-    _task: Task,
-}
+/// The OpenAI-compatible speech server; stops when dropped.
+pub type SpeechServer = ScriptedServer<SpeechReply, SpeechRequest>;
 
 impl SpeechServer {
     /// Starts on a free loopback port; unscripted requests get [`SpeechReply::Audio`].
     pub async fn start() -> std::io::Result<Self> {
-        let inner = Arc::new(Mutex::new(Inner::default()));
-        let app = Router::new()
-            .route("/v1/audio/speech", post(handle))
-            .with_state(inner.clone());
-        let (base_url, task) = serve_http(app).await?;
-        Ok(Self {
-            base_url,
-            inner,
-            _task: task,
-        })
-    }
-
-    /// Base URL (`http://127.0.0.1:PORT/v1`).
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// Queues the answer for the next request.
-    pub fn push_reply(&self, reply: SpeechReply) {
-        lock(&self.inner).script.push_back(reply);
-    }
-
-    /// Requests received so far.
-    pub fn requests(&self) -> Vec<SpeechRequest> {
-        lock(&self.inner).requests.clone()
+        Self::serve(SpeechReply::Audio, "/v1/audio/speech", post(handle)).await
     }
 }
 
-async fn handle(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response {
+async fn handle(
+    State(exchange): State<SharedExchange<SpeechReply, SpeechRequest>>,
+    body: Bytes,
+) -> Response {
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return openai_error(StatusCode::BAD_REQUEST, "body is not JSON");
     };
@@ -117,16 +84,12 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Response
             "this test server streams only pcm and wav",
         );
     }
-    let reply = {
-        let mut g = lock(&inner);
-        g.requests.push(SpeechRequest {
-            model,
-            voice,
-            input: input.clone(),
-            response_format: format.clone(),
-        });
-        g.script.pop_front().unwrap_or(SpeechReply::Audio)
-    };
+    let reply = lock(&exchange).answer(SpeechRequest {
+        model,
+        voice,
+        input: input.clone(),
+        response_format: format.clone(),
+    });
     let pcm = AudioFrame {
         samples: tone_for_text(&input, PCM_RATE),
         sample_rate: PCM_RATE,

@@ -2,18 +2,17 @@
 //! form, checks that `file` is a readable WAV and `model` is present (else `400`, as
 //! the API), records the request and answers from a script.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 
-use super::{lock, openai_error, serve_http, Task};
+use super::scripted::{ScriptedServer, SharedExchange};
+use super::{lock, openai_error};
 use crate::audio::{wav_from_bytes, AudioFrame};
 
 /// One scripted answer.
@@ -44,56 +43,19 @@ pub struct TranscriptionRequest {
     pub authorization: Option<String>,
 }
 
-#[derive(Default)]
-struct Inner {
-    script: VecDeque<TranscriptionReply>,
-    default_text: String,
-    requests: Vec<TranscriptionRequest>,
-}
-
-/// The server; stops when dropped.
-pub struct TranscriptionServer {
-    base_url: String,
-    inner: Arc<Mutex<Inner>>,
-    _task: Task,
-}
+/// The OpenAI-compatible transcription server; stops when dropped.
+pub type TranscriptionServer = ScriptedServer<TranscriptionReply, TranscriptionRequest>;
 
 impl TranscriptionServer {
     /// Starts on a free loopback port; unscripted requests get `default_text`.
     pub async fn start(default_text: impl Into<String>) -> std::io::Result<Self> {
-        let inner = Arc::new(Mutex::new(Inner {
-            default_text: default_text.into(),
-            ..Inner::default()
-        }));
-        let app = Router::new()
-            .route("/v1/audio/transcriptions", post(handle))
-            .with_state(inner.clone());
-        let (base_url, task) = serve_http(app).await?;
-        Ok(Self {
-            base_url,
-            inner,
-            _task: task,
-        })
-    }
-
-    /// Base URL to configure the client with (`http://127.0.0.1:PORT/v1`).
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// Queues the answer for the next unanswered request.
-    pub fn push_reply(&self, reply: TranscriptionReply) {
-        lock(&self.inner).script.push_back(reply);
-    }
-
-    /// Requests received so far (including failed ones that parsed).
-    pub fn requests(&self) -> Vec<TranscriptionRequest> {
-        lock(&self.inner).requests.clone()
+        let fallback = TranscriptionReply::Text(default_text.into());
+        Self::serve(fallback, "/v1/audio/transcriptions", post(handle)).await
     }
 }
 
 async fn handle(
-    State(inner): State<Arc<Mutex<Inner>>>,
+    State(exchange): State<SharedExchange<TranscriptionReply, TranscriptionRequest>>,
     headers: HeaderMap,
     mut form: Multipart,
 ) -> Response {
@@ -139,23 +101,16 @@ async fn handle(
             )
         }
     };
-    let reply = {
-        let mut g = lock(&inner);
-        g.requests.push(TranscriptionRequest {
-            model,
-            response_format,
-            language,
-            audio,
-            authorization: headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .map(String::from),
-        });
-        let default = g.default_text.clone();
-        g.script
-            .pop_front()
-            .unwrap_or(TranscriptionReply::Text(default))
-    };
+    let reply = lock(&exchange).answer(TranscriptionRequest {
+        model,
+        response_format,
+        language,
+        audio,
+        authorization: headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from),
+    });
     match reply {
         TranscriptionReply::Text(text) => Json(json!({"text": text})).into_response(),
         TranscriptionReply::Delayed(d, text) => {
