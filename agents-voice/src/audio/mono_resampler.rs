@@ -42,7 +42,7 @@ impl Converter {
         }
     }
 
-    fn from_rate(&self) -> u32 {
+    fn input_rate(&self) -> u32 {
         match self {
             Converter::Double { from, .. } => *from,
             Converter::General(r) => r.from_rate(),
@@ -121,7 +121,7 @@ impl MonoResampler {
             return Ok(mono);
         }
         let converter = match &mut self.resampler {
-            Some(c) if c.from_rate() == mono.sample_rate => c,
+            Some(c) if c.input_rate() == mono.sample_rate => c,
             slot => slot.insert(Converter::new(mono.sample_rate, self.target_rate)?),
         };
         Ok(Cow::Owned(converter.process(&mono, self.target_rate)?))
