@@ -261,20 +261,20 @@ impl SimulatedCall {
     }
 }
 
-/// Reads an 8 kHz mono 16-bit WAV file.
+/// Reads a 16-bit WAV file as 8 kHz mono, the call's format (other rates and channel counts
+/// are converted).
 pub fn read_wav_8k(path: &Path) -> Result<Vec<i16>, SipError> {
     let bad = |m: String| SipError::Config(format!("{}: {m}", path.display()));
-    let mut r = hound::WavReader::open(path).map_err(|e| bad(e.to_string()))?;
-    let spec = r.spec();
-    if spec.sample_rate != 8000 || spec.channels != 1 || spec.bits_per_sample != 16 {
-        return Err(bad(format!(
-            "need 8000 Hz mono 16-bit, got {} Hz x{} {}-bit",
-            spec.sample_rate, spec.channels, spec.bits_per_sample
-        )));
+    let frame = agents_voice::audio::read_wav(path).map_err(|e| bad(e.to_string()))?;
+    let mut to_call = agents_voice::audio::MonoResampler::new(8000);
+    let mut samples = to_call
+        .process_owned(frame)
+        .map_err(|e| bad(e.to_string()))?
+        .samples;
+    if let Some(tail) = to_call.flush() {
+        samples.extend(tail.samples);
     }
-    r.samples::<i16>()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(e.to_string()))
+    Ok(samples)
 }
 
 /// A handler that echoes the caller's audio back and answers each digit by sending the

@@ -774,10 +774,18 @@ async fn simulator_plays_wav_files() {
     };
     let good = write("caller.wav", 8000);
     let wide = write("wide.wav", 16000);
+    let broken = dir.join("broken.wav");
+    std::fs::write(&broken, b"RIFF, but not really").unwrap();
     let (addr, handle, _task) = start_server(|_| {}, 35000..=35099).await;
     let sim = CallSimulator::with_rtp_ports(35100..=35199).await.unwrap();
     let mut call = sim.call(addr).await.unwrap();
-    assert!(call.play_wav(&wide).await.is_err(), "16 kHz WAV refused");
+    assert!(
+        call.play_wav(&broken).await.is_err(),
+        "a broken WAV is refused"
+    );
+    // A 16 kHz WAV is converted to the call's 8 kHz: half as many samples.
+    let converted = agents_sip::testing::read_wav_8k(&wide).unwrap();
+    assert_eq!(converted.len(), tone(300, 8000.0).len() / 2);
     call.play_wav(&good).await.unwrap();
     assert!(
         call.wait_for_agent_turn(Duration::from_millis(100), Duration::from_secs(3))

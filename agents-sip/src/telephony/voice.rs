@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agents_voice::audio::{to_mono, Resampler};
+use agents_voice::audio::MonoResampler;
 use agents_voice::pipeline::InputPath;
 use agents_voice::stt::{SpeechEventKind, Stt, SttInput};
 use agents_voice::tts::{Tts, TtsInput};
@@ -13,7 +13,7 @@ use agents_voice::vad::{Vad, VadEventKind};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::audio::{AudioFrame, AudioOutput, InputEvent, CALL_RATE};
+use crate::audio::{AudioOutput, InputEvent, CALL_RATE};
 use crate::call::CallControl;
 use crate::playout::CallOutput;
 
@@ -57,15 +57,17 @@ pub(crate) async fn speak(
     ] {
         stream.input.send(input).await.map_err(|_| closed())?;
     }
-    let mut resampler: Option<Resampler> = None;
+    // TTS audio in the call's format: 8 kHz mono.
+    let mut to_call = MonoResampler::new(CALL_RATE);
     loop {
         let next = tokio::select! {
             next = stream.output.recv() => next,
             _ = control.ended() => return Err(VoiceFailure::Gone),
         };
         let Some(chunk) = next else { break };
-        let frame = to_call_format(chunk.map_err(provider)?.frame, &mut resampler)
-            .map_err(VoiceFailure::Provider)?;
+        let frame = to_call
+            .process_owned(chunk.map_err(provider)?.frame)
+            .map_err(|e| VoiceFailure::Provider(e.to_string()))?;
         if frame.samples.is_empty() {
             continue;
         }
@@ -73,8 +75,7 @@ pub(crate) async fn speak(
             return Err(VoiceFailure::Gone);
         }
     }
-    if let Some(r) = resampler.as_mut() {
-        let tail = r.flush();
+    if let Some(tail) = to_call.flush() {
         if !tail.samples.is_empty() && output.capture_frame(tail).await.is_err() {
             return Err(VoiceFailure::Gone);
         }
@@ -84,33 +85,6 @@ pub(crate) async fn speak(
         _ = output.wait_for_playout() => Ok(()),
         _ = control.ended() => Err(VoiceFailure::Gone),
     }
-}
-
-/// Converts a TTS frame to the call's 8 kHz mono.
-fn to_call_format(
-    frame: AudioFrame,
-    resampler: &mut Option<Resampler>,
-) -> Result<AudioFrame, String> {
-    let frame = if frame.channels > 1 {
-        to_mono(&frame)
-    } else {
-        frame
-    };
-    if frame.sample_rate == CALL_RATE {
-        return Ok(frame);
-    }
-    if resampler
-        .as_ref()
-        .is_none_or(|r| r.from_rate() != frame.sample_rate)
-    {
-        *resampler =
-            Some(Resampler::new(frame.sample_rate, CALL_RATE, 1).map_err(|e| e.to_string())?);
-    }
-    resampler
-        .as_mut()
-        .expect("set above")
-        .process(&frame)
-        .map_err(|e| e.to_string())
 }
 
 /// What a [`Listener`] hands out: a final transcript, or the provider's failure.
