@@ -131,7 +131,8 @@ impl<A: Agent> Conversations<A> {
             Model::Shared(llm) => (llm.clone(), Vec::new()),
             Model::Scripted => {
                 let demo = (self.demo)();
-                (Arc::new(demo.llm), demo.lines)
+                let lines = demo.spoken_lines().to_vec();
+                (Arc::new(demo.llm), lines)
             }
         };
         Prepared {

@@ -17,11 +17,44 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 /// A demo: the scripted model and the user's lines it answers.
+///
+/// Spoken input may need more turns than typed input: the prebuilt capture tasks read a value
+/// back and wait for the user to confirm it when it was heard (speech may be misheard), not
+/// when it was typed. A demo with such a task gives the caller's lines for the voice modes
+/// with [`Demo::spoken`].
 pub struct Demo {
-    /// The model `demo` mode plays against.
+    /// The model every mode of the demo plays against.
     pub llm: ScriptedLlm,
-    /// The user's turns, in order (`/dtmf 12#` sends keypad digits).
+    /// The user's typed turns, in order, as `demo` mode plays them (`/dtmf 12#` sends keypad
+    /// digits).
     pub lines: Vec<&'static str>,
+    /// What the caller says in `voice`, `sip` and `web` with `--scripted`, when it differs
+    /// from `lines`.
+    spoken: Option<Vec<&'static str>>,
+}
+
+impl Demo {
+    /// A demo whose caller says the same lines as are typed.
+    pub fn new(llm: ScriptedLlm, lines: Vec<&'static str>) -> Self {
+        Demo {
+            llm,
+            lines,
+            spoken: None,
+        }
+    }
+
+    /// Sets what the caller says (one line per utterance), for a conversation that takes
+    /// other turns by voice, such as confirming a value read back.
+    pub fn spoken(mut self, lines: Vec<&'static str>) -> Self {
+        self.spoken = Some(lines);
+        self
+    }
+
+    /// What the scripted recogniser hears, one line per utterance: the spoken lines if the
+    /// demo has its own, else the typed ones.
+    pub fn spoken_lines(&self) -> &[&'static str] {
+        self.spoken.as_deref().unwrap_or(&self.lines)
+    }
 }
 
 /// Session settings a call needs besides the model.

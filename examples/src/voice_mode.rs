@@ -27,6 +27,7 @@ pub async fn run<A: Agent>(
     calls: Calls<A>,
 ) -> ExitCode {
     let demo = demo();
+    let spoken = demo.spoken_lines().to_vec();
     let (source, llm, what): (VoiceSource, Arc<dyn Llm>, String) = if args.providers.scripted {
         (
             VoiceSource::Scripted,
@@ -59,7 +60,7 @@ pub async fn run<A: Agent>(
         },
         None => CallTranscript::none(),
     };
-    let stack = source.stack(&demo.lines);
+    let stack = source.stack(&spoken);
     let call = calls(&llm);
     let (session, agent) = build_session(llm, call, &mut Line::none());
     let _ = writeln!(

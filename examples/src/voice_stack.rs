@@ -1,7 +1,7 @@
 //! The ears and voice of a call: VAD, STT and TTS, either configured from the environment
 //! (as the model is) or scripted, so `voice` and `sip` also run with no key and no network.
 //!
-//! The scripted stack hears each utterance the VAD finds as the demo's next user line (in
+//! The scripted stack hears each utterance the VAD finds as the demo's next spoken line (in
 //! order, one line per utterance; `/dtmf` lines are left to the keypad) and speaks with a
 //! steady tone whose length follows the text, as a real voice would.
 
@@ -48,7 +48,7 @@ impl VoiceSource {
             .map_err(|e| format!("voice providers: {e}"))
     }
 
-    /// A fresh stack for one call; `lines` are the demo's user lines (scripted only).
+    /// A fresh stack for one call; `lines` are the demo's spoken lines (scripted only).
     pub fn stack(&self, lines: &[&str]) -> VoiceStack {
         let vad: Arc<dyn Vad> = Arc::new(EarshotVad::new(VadOptions::default()));
         match self {

@@ -18,8 +18,8 @@ pub fn demo() -> Demo {
             Reply::text("I understand. I can't continue without consent, so I'll end the call. Goodbye!"),
         )
         .otherwise(Reply::text("Happy to help with that."));
-    Demo {
+    Demo::new(
         llm,
-        lines: vec!["Yes, that's fine.", "What are your opening hours?"],
-    }
+        vec!["Yes, that's fine.", "What are your opening hours?"],
+    )
 }

@@ -35,11 +35,11 @@ pub fn demo() -> Demo {
             ),
         )
         .otherwise(Reply::text("How can I help you today?"));
-    Demo {
+    Demo::new(
         llm,
-        lines: vec![
+        vec![
             "Hi, I'd like to update my contact details.",
             "I'm Jane Doe, jane.doe@example.com, plus one 555 010 0199.",
         ],
-    }
+    )
 }

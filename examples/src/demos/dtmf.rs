@@ -25,8 +25,5 @@ pub fn demo() -> Demo {
         .otherwise(Reply::text(
             "Please use the keypad to enter your account number.",
         ));
-    Demo {
-        llm,
-        lines: vec!["/dtmf 40#", "/dtmf 4071", "/dtmf 29#"],
-    }
+    Demo::new(llm, vec!["/dtmf 40#", "/dtmf 4071", "/dtmf 29#"])
 }

@@ -1,7 +1,8 @@
-//! The intake demo: the user gives an email, confirms it when read back, then an address.
+//! The intake demo: the user gives an email, confirms it when read back, then an address
+//! (also confirmed, by voice).
 //! With `--stdin`, "I'd rather not" declines.
 
-use super::{group_summary, latest};
+use super::{group_summary, latest, Confirmation, ConfirmsByVoice};
 use crate::Demo;
 use agents_core::llm::ChatItem;
 use agents_core::testing::{Reply, ScriptedLlm};
@@ -22,6 +23,8 @@ fn recorded_email(request: &agents_core::llm::ChatRequest) -> String {
 
 /// The scripted model and the user's lines.
 pub fn demo() -> Demo {
+    let address = json!({"street_address": "12 Elm Street", "unit_number": null, "locality": "Springfield",
+                         "region": "IL", "postal_code": "62704", "country": "United States"});
     let llm = ScriptedLlm::new()
         .on_instructions("a profile needs it", Reply::text("No problem. We need an email address to set up a profile, so feel free to call back or visit the front desk. Goodbye!"))
         .on_instructions("email address", Reply::text("Hello! What's your email address?"))
@@ -57,24 +60,30 @@ pub fn demo() -> Demo {
                 )
             }),
         )
-        .on_user(
-            "street",
-            Reply::call(
-                "update_address",
-                json!({"street_address": "12 Elm Street", "unit_number": null, "locality": "Springfield",
-                       "region": "IL", "postal_code": "62704", "country": "United States"}),
-            ),
-        )
+        .on_user("street", Reply::call("update_address", address.clone()))
+        .confirms(Confirmation {
+            update: "update_address",
+            read_back: "I have 12 Elm Street, Springfield, IL, 6 2 7 0 4, United States. Is that right?",
+            agreed: "that's right",
+            confirm: "confirm_address",
+            value: address,
+        })
         .rule(group_summary("The user gave their email and address."))
         .on_instructions("welcome the returning user", Reply::text("Welcome back! Good to hear from you again. How can I help today?"))
         .on_instructions("new profile", Reply::text("Your profile is set up. How can I help today?"))
         .otherwise(Reply::text("Sorry, could you repeat that?"));
-    Demo {
+    Demo::new(
         llm,
-        lines: vec![
+        vec![
             "It's pat@example.com.",
             "Yes, that's right.",
             "12 Elm Street, Springfield, Illinois 62704.",
         ],
-    }
+    )
+    .spoken(vec![
+        "It's pat@example.com.",
+        "Yes, that's right.",
+        "12 Elm Street, Springfield, Illinois 62704.",
+        "Yes, that's right.",
+    ])
 }

@@ -41,11 +41,11 @@ pub fn demo() -> Demo {
             "thank the candidate",
             Reply::text("Thank you! Debugging and focus are great strengths. We'll be in touch."),
         );
-    Demo {
+    Demo::new(
         llm,
-        lines: vec![
+        vec![
             "I work best independently, mostly async.",
             "My strengths are debugging and focus; my weakness is public speaking.",
         ],
-    }
+    )
 }

@@ -39,14 +39,14 @@ pub fn demo() -> Demo {
             Reply::text("You're all set, Sam! Anything else I can help with?"),
         )
         .otherwise(Reply::text("Could you say that again?"));
-    Demo {
+    Demo::new(
         llm,
-        lines: vec![
+        vec![
             "Hi, I want to sign up.",
             "I'm Alex.",
             "Actually, change my name please.",
             "It's Sam.",
             "sam@example.com",
         ],
-    }
+    )
 }

@@ -1,6 +1,7 @@
-//! The payment demo: the user pays with a test Visa card, one detail per turn.
+//! The payment demo: the user pays with a test Visa card, one detail per turn (by voice, each
+//! detail is read back and confirmed; the security code is said twice instead).
 
-use super::after_capture;
+use super::{after_capture, Confirmation, ConfirmsByVoice};
 use crate::Demo;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
@@ -48,6 +49,34 @@ pub fn demo() -> Demo {
                 json!({"first_name": "Jane", "middle_name": null, "last_name": "Doe"}),
             ),
         )
+        .confirms(Confirmation {
+            update: "update_card_number",
+            read_back: "That's a Visa ending in 4 2 4 2. Is that right?",
+            agreed: "that's right",
+            confirm: "confirm_card_number",
+            value: json!({"card_number": "4242 4242 4242 4242"}),
+        })
+        .confirms(Confirmation {
+            update: "update_expiry_date",
+            read_back: "It expires in December 2039. Is that right?",
+            agreed: "that's right",
+            confirm: "confirm_expiry_date",
+            value: json!({"month": 12, "year": 39}),
+        })
+        .confirms(Confirmation {
+            update: "update_security_code",
+            read_back: "Could you say the security code once more, to make sure I heard it right?",
+            agreed: "one two three",
+            confirm: "confirm_security_code",
+            value: json!({"security_code": "123"}),
+        })
+        .confirms(Confirmation {
+            update: "update_name",
+            read_back: "The name on the card is Jane Doe. Is that right?",
+            agreed: "that's right",
+            confirm: "confirm_name",
+            value: json!({"first_name": "Jane", "middle_name": null, "last_name": "Doe"}),
+        })
         .after_tool(
             "take_payment",
             after_capture(
@@ -56,14 +85,25 @@ pub fn demo() -> Demo {
             ),
         )
         .otherwise(Reply::text("Is there anything else?"));
-    Demo {
+    Demo::new(
         llm,
-        lines: vec![
+        vec![
             "I'd like to pay for my order.",
             "My card is 4242 4242 4242 4242",
             "It expires 12/39",
             "The code is 123",
             "My name is Jane Doe",
         ],
-    }
+    )
+    .spoken(vec![
+        "I'd like to pay for my order.",
+        "My card is 4242 4242 4242 4242",
+        "Yes, that's right.",
+        "It expires 12/39",
+        "Yes, that's right.",
+        "The code is 123",
+        "One two three.",
+        "My name is Jane Doe",
+        "Yes, that's right.",
+    ])
 }

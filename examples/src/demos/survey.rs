@@ -1,7 +1,7 @@
-//! The survey demo: a complete interview. With `--stdin`, "please stop" disqualifies and "I'd
+//! The survey demo: a complete interview (by voice, the email is read back and confirmed). With `--stdin`, "please stop" disqualifies and "I'd
 //! rather not" declines the email.
 
-use super::group_summary;
+use super::{group_summary, Confirmation, ConfirmsByVoice};
 use crate::Demo;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
@@ -17,6 +17,13 @@ pub fn demo() -> Demo {
         .on_instructions("strengths", Reply::text("What are your strengths, weaknesses and preferred work style?"))
         .on_user("i'm alex", Reply::call("record_intro", json!({"name": "Alex", "intro_notes": "backend engineer"})))
         .on_user("email is", Reply::call("update_email_address", json!({"email": "alex@example.com"})))
+        .confirms(Confirmation {
+            update: "update_email_address",
+            read_back: "I have a l e x, at, example, dot, com. Is that right?",
+            agreed: "that's right",
+            confirm: "confirm_email_address",
+            value: json!({"email": "alex@example.com"}),
+        })
         .on_user("commute", Reply::call("record_commute_flexibility", json!({"can_commute": true, "commute_method": "subway"})))
         .on_user("stop", Reply::call("disqualify", json!({"reason": "the candidate asked to stop"})))
         .on_user("rather not", Reply::call("decline_email_capture", json!({"reason": "the candidate would rather not share it"})))
@@ -37,14 +44,22 @@ pub fn demo() -> Demo {
         .on_instructions("will be in touch", Reply::text("Thanks Alex, that's everything. The team will be in touch soon!"))
         .on_instructions("end the interview", Reply::text("No problem, thanks for your time. Goodbye!"))
         .otherwise(Reply::text("Could you say that again?"));
-    Demo {
+    Demo::new(
         llm,
-        lines: vec![
+        vec![
             "Hi, I'm Alex, a backend engineer.",
             "My email is alex at example dot com.",
             "Yes, I can commute by subway.",
             "About 6 years, mostly Rust and Go services.",
             "I'm strong at debugging, weak at delegating, and I like async, written work.",
         ],
-    }
+    )
+    .spoken(vec![
+        "Hi, I'm Alex, a backend engineer.",
+        "My email is alex at example dot com.",
+        "Yes, that's right.",
+        "Yes, I can commute by subway.",
+        "About 6 years, mostly Rust and Go services.",
+        "I'm strong at debugging, weak at delegating, and I like async, written work.",
+    ])
 }

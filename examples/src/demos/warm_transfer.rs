@@ -48,8 +48,5 @@ pub fn demo() -> Demo {
             Reply::call("voicemail_detected", json!({})),
         )
         .otherwise(Reply::text("How can I help?"));
-    Demo {
-        llm,
-        lines: vec!["My internet is down.", "Yes, please."],
-    }
+    Demo::new(llm, vec!["My internet is down.", "Yes, please."])
 }
