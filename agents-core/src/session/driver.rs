@@ -1,7 +1,7 @@
 //! The whole session: the current agent, its handoffs, and the final cleanup.
 
 use super::command::RunReply;
-use super::erased::BoxedAgent;
+use super::erased::{BoxedAgent, DynActivity};
 use super::events::{RunEvent, SessionEvent};
 use super::frame::{ActivityKind, ActivityState, Frame};
 use super::hooks::Hook;
@@ -14,23 +14,16 @@ use crate::llm::{AgentHandoff, ChatContext, CopyOptions};
 
 /// Runs the session's agents until the session closes. `started` gets the result of the first
 /// agent's `on_enter` (the turn `start()` returns).
-pub(crate) async fn session_main(mut core: SessionCore, agent: BoxedAgent, started: RunReply) {
+///
+/// The core is boxed: the session's future (which lives as long as the session) then holds a
+/// pointer, where an async fn would hold the core twice (as its argument and as its local).
+pub(crate) async fn session_main(mut core: Box<SessionCore>, agent: BoxedAgent, started: RunReply) {
     core.recorder.begin_run(Some(started));
     let mut agent = agent.0;
     let mut old_id: Option<String> = None;
     let mut history = ChatContext::new();
     loop {
-        let mut state = ActivityState::new(
-            ActivityKind::Agent,
-            agent.id(),
-            agent.type_name(),
-            agent.instructions(),
-            agent.tools(),
-            history,
-        );
-        state.sensitive = agent.is_sensitive();
-        record_handoff(&mut core, &mut state, old_id.take());
-        let mut frame = Frame::<NoResult>::new(state);
+        let mut frame = agent_frame(&mut core, &*agent, history, old_id.take());
         let mut run = ActivityRun {
             core: &mut core,
             frame: &mut frame,
@@ -70,6 +63,27 @@ pub(crate) async fn session_main(mut core: SessionCore, agent: BoxedAgent, start
     while let Ok(cmd) = core.commands.try_recv() {
         drop(cmd);
     }
+}
+
+/// The frame of `agent` taking control (from `old`) with `history`; built outside the session's
+/// future, so it holds the frame and not also the values it was made from.
+fn agent_frame(
+    core: &mut SessionCore,
+    agent: &dyn DynActivity<NoResult>,
+    history: ChatContext,
+    old: Option<String>,
+) -> Frame<NoResult> {
+    let mut state = ActivityState::new(
+        ActivityKind::Agent,
+        agent.id(),
+        agent.type_name(),
+        agent.instructions(),
+        agent.tools(),
+        history,
+    );
+    state.sensitive = agent.is_sensitive();
+    record_handoff(core, &mut state, old);
+    Frame::new(state)
 }
 
 /// Adds the record of control moving to the activity of `state` (from `old`).

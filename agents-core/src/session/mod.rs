@@ -136,7 +136,11 @@ impl AgentSession {
             Error::Usage("this session was already started; start() may be called once".into())
         })?;
         let (tx, rx) = oneshot::channel();
-        let handle = tokio::spawn(driver::session_main(core, BoxedAgent::new(agent), tx));
+        let handle = tokio::spawn(driver::session_main(
+            Box::new(core),
+            BoxedAgent::new(agent),
+            tx,
+        ));
         *lock(&self.join) = Some(handle);
         self.started.store(true, Ordering::SeqCst);
         rx.await.map_err(|_| Error::Closed)?

@@ -21,6 +21,7 @@ use crate::agent::AgentTask;
 use crate::context::{Context, TaskRun};
 use crate::error::{Error, Result};
 use crate::llm::{ChatContext, CopyOptions};
+use std::future::Future;
 
 /// How a task run inline ended.
 pub(crate) enum TaskEnd<T> {
@@ -45,12 +46,12 @@ pub(crate) struct InlineTask {
 impl<R: Send + 'static> Context<'_, R> {
     /// Runs `task` inline in place of the activity this context belongs to, and returns how it
     /// ended. Used by `ctx.run_task(..)` and by workflows.
-    pub(crate) async fn run_inline<T: AgentTask>(
-        &mut self,
-        task: &mut T,
+    pub(crate) fn run_inline<'s, T: AgentTask>(
+        &'s mut self,
+        task: &'s mut T,
         how: InlineTask,
-    ) -> TaskEnd<T::Result> {
-        run_inline(self.core, &mut self.frame.state, task, how).await
+    ) -> impl Future<Output = TaskEnd<T::Result>> + 's {
+        run_inline(self.core, &mut self.frame.state, task, how)
     }
 
     /// Whether running work should stop (the session is closing or a shutdown was asked for).
@@ -60,7 +61,9 @@ impl<R: Send + 'static> Context<'_, R> {
 }
 
 /// Runs the task of `ctx.run_task(..)` and yields its result.
-pub(crate) async fn run_task<T: AgentTask>(run: TaskRun<'_, T>) -> Result<T::Result> {
+pub(crate) fn run_task<T: AgentTask>(
+    run: TaskRun<'_, T>,
+) -> impl Future<Output = Result<T::Result>> + '_ {
     let TaskRun {
         core,
         parent,
@@ -73,27 +76,83 @@ pub(crate) async fn run_task<T: AgentTask>(run: TaskRun<'_, T>) -> Result<T::Res
         preserve_function_calls: preserve_function_calls || T::PRESERVE_FUNCTION_CALLS,
         extra_tools: Vec::new(),
     };
-    match run_inline(core, parent, &mut task, how).await {
-        TaskEnd::Completed(value) => Ok(value),
-        TaskEnd::Failed(e) => Err(e),
-        // Only a task group's tools regress, and a task group runs tasks with run_inline.
-        TaskEnd::Regressed(_) => Err(Error::Cancelled {
-            task: T::ID.to_string(),
-        }),
+    async move {
+        match run_inline(core, parent, &mut task, how).await {
+            TaskEnd::Completed(value) => Ok(value),
+            TaskEnd::Failed(e) => Err(e),
+            // Only a task group's tools regress, and a task group runs tasks with run_inline.
+            TaskEnd::Regressed(_) => Err(Error::Cancelled {
+                task: T::ID.to_string(),
+            }),
+        }
     }
 }
 
-async fn run_inline<T: AgentTask>(
-    core: &mut SessionCore,
-    parent: &mut ActivityState,
-    task: &mut T,
+/// Runs `task` inline. The frame is built before the future, and the future works on it in
+/// place: a task waiting for input (most of its life) holds the frame once, not also the
+/// values it was made from.
+fn run_inline<'a, T: AgentTask>(
+    core: &'a mut SessionCore,
+    parent: &'a mut ActivityState,
+    task: &'a mut T,
     how: InlineTask,
-) -> TaskEnd<T::Result> {
-    if core.closing {
-        return TaskEnd::Failed(Error::Cancelled {
-            task: T::ID.to_string(),
-        });
+) -> impl Future<Output = TaskEnd<T::Result>> + 'a {
+    let mut start = (!core.closing).then(|| {
+        (
+            how.preserve_function_calls,
+            task_frame(core, parent, task, how),
+        )
+    });
+    async move {
+        let Some((preserve_function_calls, frame)) = start.as_mut() else {
+            return TaskEnd::Failed(Error::Cancelled {
+                task: T::ID.to_string(),
+            });
+        };
+        {
+            let mut run = ActivityRun {
+                core: &mut *core,
+                frame: &mut *frame,
+                act: task,
+            };
+            // A task's tools never hand off, so neither hook returns a handoff.
+            run.hook(Hook::Enter).await;
+            run.serve().await;
+            run.hook(Hook::Exit).await;
+        }
+        let state = &frame.state;
+
+        if Recorder::task_ended(parent, state) {
+            let mut merge = CopyOptions::all().exclude_instructions();
+            merge.exclude_function_calls = !*preserve_function_calls;
+            parent.chat_ctx.merge(&state.chat_ctx, &merge);
+        }
+
+        frame.outcome.clear_completed_twice();
+        match std::mem::replace(&mut frame.outcome, Outcome::Pending) {
+            Outcome::Done(value) => {
+                let json = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
+                core.recorder
+                    .task_completed(&frame.state, json, Box::new(value.clone()));
+                TaskEnd::Completed(value)
+            }
+            Outcome::Failed(e) => TaskEnd::Failed(e),
+            Outcome::Regressed(ids) => TaskEnd::Regressed(ids),
+            Outcome::Pending | Outcome::CompletedTwice(_) => TaskEnd::Failed(Error::Cancelled {
+                task: T::ID.to_string(),
+            }),
+        }
     }
+}
+
+/// The frame of `task` run inline from `parent`: its conversation is `how.history` without
+/// calls of tools it does not have.
+fn task_frame<T: AgentTask>(
+    core: &mut SessionCore,
+    parent: &ActivityState,
+    task: &T,
+    how: InlineTask,
+) -> Frame<T::Result> {
     let tools = task.tools();
     let own: Vec<String> = tools
         .iter()
@@ -117,38 +176,5 @@ async fn run_inline<T: AgentTask>(
     state.extra_tools = how.extra_tools;
     state.sensitive = Recorder::task_is_sensitive(parent, task.is_sensitive());
     record_handoff(core, &mut state, Some(parent.id.to_string()));
-    let mut frame = Frame::<T::Result>::new(state);
-    {
-        let mut run = ActivityRun {
-            core: &mut *core,
-            frame: &mut frame,
-            act: task,
-        };
-        // A task's tools never hand off, so neither hook returns a handoff.
-        run.hook(Hook::Enter).await;
-        run.serve().await;
-        run.hook(Hook::Exit).await;
-    }
-    let state = &frame.state;
-
-    if Recorder::task_ended(parent, state) {
-        let mut merge = CopyOptions::all().exclude_instructions();
-        merge.exclude_function_calls = !how.preserve_function_calls;
-        parent.chat_ctx.merge(&state.chat_ctx, &merge);
-    }
-
-    frame.outcome.clear_completed_twice();
-    match frame.outcome {
-        Outcome::Done(value) => {
-            let json = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
-            core.recorder
-                .task_completed(&frame.state, json, Box::new(value.clone()));
-            TaskEnd::Completed(value)
-        }
-        Outcome::Failed(e) => TaskEnd::Failed(e),
-        Outcome::Regressed(ids) => TaskEnd::Regressed(ids),
-        Outcome::Pending | Outcome::CompletedTwice(_) => TaskEnd::Failed(Error::Cancelled {
-            task: T::ID.to_string(),
-        }),
-    }
+    Frame::new(state)
 }

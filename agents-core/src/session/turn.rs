@@ -151,10 +151,7 @@ impl<R: Send + 'static> ActivityRun<'_, R> {
                 }
                 calls = to_function_calls(requested);
             }
-            // Boxed: running tools takes a large future, and an activity waiting for input (most
-            // of a session's life) would otherwise hold room for it in every future nesting this
-            // loop (a session's, a task group's, a hook's).
-            let ran = Box::pin(self.run_calls(std::mem::take(&mut calls))).await;
+            let ran = self.run_calls(std::mem::take(&mut calls)).await;
             if !self.frame.outcome.is_pending()
                 || ran.handoff.is_some()
                 || !ran.wants_reply

@@ -42,14 +42,14 @@ impl<T: AgentTask> GroupTask for Typed<T> {
         group: &'a mut Context<'_, TaskGroupResult>,
         extra_tools: Vec<ExtraTool>,
     ) -> BoxFuture<'a, GroupTaskOutcome> {
+        let Typed(mut task) = *self;
+        // Each task sees the group's conversation so far, and its calls merge back.
+        let how = InlineTask {
+            history: group.chat_ctx().clone(),
+            preserve_function_calls: true,
+            extra_tools,
+        };
         Box::pin(async move {
-            let mut task = self.0;
-            // Each task sees the group's conversation so far, and its calls merge back.
-            let how = InlineTask {
-                history: group.chat_ctx().clone(),
-                preserve_function_calls: true,
-                extra_tools,
-            };
             let end = match group.run_inline(&mut task, how).await {
                 TaskEnd::Completed(v) => {
                     let json = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
