@@ -2,6 +2,7 @@
 //! server, play the caller's audio (PCM or WAV), send digits, record what the agent says,
 //! and hang up. Also an echo handler that proves media flows both ways.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,6 +21,8 @@ use crate::ua::{in_dialog, reply_later, UaCore, UaStats};
 
 /// Mean absolute amplitude above which a 20 ms frame counts as speech.
 const SPEECH_LEVEL: u32 = 200;
+/// Speech onsets kept per call (the oldest are dropped beyond this).
+const MAX_ONSETS: usize = 256;
 
 /// A SIP user agent on 127.0.0.1 that places calls.
 pub struct CallSimulator {
@@ -102,6 +105,10 @@ struct Recording {
     digits: String,
     hung_up: bool,
     last_speech: Option<Instant>,
+    /// The last frame counted as speech (to find onsets).
+    speaking: bool,
+    /// Arrival times of speech frames that followed a quiet frame.
+    onsets: VecDeque<Instant>,
 }
 
 /// A call placed by the simulator.
@@ -127,9 +134,18 @@ impl SimulatedCall {
                                 .map(|s| s.unsigned_abs() as u32)
                                 .sum::<u32>()
                                 / f.samples.len().max(1) as u32;
-                            if level > SPEECH_LEVEL {
-                                r.last_speech = Some(Instant::now());
+                            let speech = level > SPEECH_LEVEL;
+                            if speech {
+                                let now = Instant::now();
+                                r.last_speech = Some(now);
+                                if !r.speaking {
+                                    if r.onsets.len() == MAX_ONSETS {
+                                        r.onsets.pop_front();
+                                    }
+                                    r.onsets.push_back(now);
+                                }
                             }
+                            r.speaking = speech;
                             if record_audio {
                                 r.samples.extend_from_slice(&f.samples);
                             }
@@ -235,6 +251,13 @@ impl SimulatedCall {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         false
+    }
+
+    /// When the agent started speaking at or after `since`: the arrival time of its first
+    /// speech frame that followed a quiet one (latency measurements: caller's last word →
+    /// agent's first).
+    pub fn agent_speech_started_after(&self, since: Instant) -> Option<Instant> {
+        self.rec().onsets.iter().copied().find(|t| *t >= since)
     }
 
     /// Waits until the agent's recorded audio holds at least `samples` samples.
