@@ -45,7 +45,7 @@ pub struct SipConfig {
     pub inband_dtmf: bool,
     /// Keep each RTP send tick's lateness (see `MediaSession::send_timing`), for benchmarks.
     pub record_send_timing: bool,
-    /// Run the process's RTP pacing thread at real-time priority (`SCHED_FIFO`, else a
+    /// Run the process's RTP pacing threads at real-time priority (`SCHED_FIFO`, else a
     /// raised nice level) so a busy machine does not delay outgoing audio. Needs
     /// `CAP_SYS_NICE` (or root); without it a warning is logged and pacing runs as before.
     pub realtime_pacing: bool,

@@ -186,6 +186,10 @@ pub struct SipArgs {
     /// Write one JSON-lines transcript per call here, named `<Call-ID>.jsonl`.
     #[arg(long, value_name = "DIR")]
     pub transcript_dir: Option<PathBuf>,
+    /// Send RTP from real-time priority threads (needs root or CAP_SYS_NICE; without it a
+    /// warning is logged): keeps 20 ms pacing steady with many calls on a busy machine.
+    #[arg(long)]
+    pub realtime_pacing: bool,
     /// Where the model, STT and TTS come from.
     #[command(flatten)]
     pub providers: ProviderArgs,

@@ -36,6 +36,7 @@ pub async fn run<A: Agent>(args: &SipArgs, demo: fn() -> Demo, calls: Calls<A>) 
     config.rtp_ports = args.rtp_ports.clone();
     config.public_ip = args.public_ip;
     config.max_calls = args.max_calls as usize;
+    config.realtime_pacing = args.realtime_pacing;
     let server = match SipServer::bind(config).await {
         Ok(s) => s,
         Err(e) => return console::fail(format!("cannot listen on {}: {e}", args.listen)),
