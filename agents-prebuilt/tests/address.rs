@@ -4,10 +4,11 @@ mod common;
 
 use agents_core::prelude::*;
 use agents_core::testing::{Reply, ScriptedLlm};
-use agents_prebuilt::{AddressResult, CaptureDeclined, GetAddressTask};
+use agents_prebuilt::{AddressResult, GetAddressTask};
+use common::CaptureScript;
 use serde_json::{json, Value};
 
-runner!(AddressRunner, GetAddressTask, AddressResult);
+runner!(AddressRunner, GetAddressTask, AddressResult, scripted by llm);
 
 fn fields(zip: &str) -> Value {
     json!({
@@ -58,24 +59,22 @@ fn llm() -> ScriptedLlm {
                 }),
             ),
         )
-        .on_user(
-            "not telling",
-            Reply::call("decline_address_capture", json!({"reason": "privacy"})),
-        )
+        .declines_on("not telling", "decline_address_capture", "privacy")
         .after_tool("update_address", Reply::text("Let me check that."))
 }
 
 #[tokio::test]
 async fn typed_address_completes_and_formats_on_one_line() {
-    let llm = llm();
-    let (session, outcome) = AddressRunner::start(&llm, GetAddressTask::new()).await;
+    let (_, session, outcome) = AddressRunner::scripted(GetAddressTask::new()).await;
     let turn = session
         .run("221B Baker Street, flat 2, flat in London NW1 6XE")
         .await
         .unwrap();
-    turn.expect()
-        .contains_function_call_output(false)
-        .with_output_containing("221B Baker Street, Flat 2, London, NW1 6XE, United Kingdom");
+    common::assert_output(
+        &turn,
+        false,
+        &["221B Baker Street, Flat 2, London, NW1 6XE, United Kingdom"],
+    );
     let r = common::take(&outcome).unwrap().unwrap();
     assert_eq!(r.unit_number.as_deref(), Some("Flat 2"));
     assert_eq!(r.postal_code.as_deref(), Some("NW1 6XE"));
@@ -90,75 +89,51 @@ async fn typed_address_completes_and_formats_on_one_line() {
 
 #[tokio::test]
 async fn spoken_address_is_read_back_with_the_postal_code_digit_by_digit() {
-    let llm = llm();
-    let (session, _) = AddressRunner::start(&llm, GetAddressTask::new()).await;
-    let turn = session
-        .run_as(
-            "742 Evergreen Terrace, Springfield, spoken zip",
-            InputModality::Audio,
-        )
-        .await
-        .unwrap();
-    turn.expect()
-        .contains_function_call_output(false)
-        .with_output_containing(
+    let (_, session, _) = AddressRunner::scripted(GetAddressTask::new()).await;
+    let turn = common::speak(&session, "742 Evergreen Terrace, Springfield, spoken zip").await;
+    common::assert_output(
+        &turn,
+        false,
+        &[
             "\"742 Evergreen Terrace, Springfield, Oregon 97403, United States\"",
-        )
-        .with_output_containing("digit by digit: \"9 7 4 0 3\"");
+            "digit by digit: \"9 7 4 0 3\"",
+        ],
+    );
     assert!(turn.final_output::<AddressResult>().is_none());
 
-    let turn = session
-        .run_as("yes, 97403", InputModality::Audio)
-        .await
-        .unwrap();
+    let turn = common::speak(&session, "yes, 97403").await;
     let r = turn.final_output::<AddressResult>().unwrap();
     assert_eq!(r.locality, "Springfield", "the recorded spelling stands");
     assert_eq!(r.postal_code.as_deref(), Some("97403"));
     session.close().await;
 }
 
-#[tokio::test]
-async fn confirming_a_superseded_address_is_refused() {
-    let llm = llm();
-    let (session, outcome) =
-        AddressRunner::start(&llm, GetAddressTask::new().require_confirmation(true)).await;
-    session.run("... 97403").await.unwrap();
-    session.run("oops, it's 97404").await.unwrap();
-    let turn = session.run("yes, 97403").await.unwrap();
-    turn.expect()
-        .contains_function_call_output(true)
-        .with_output_containing("changed")
-        .with_output_containing("97404");
-    assert!(common::take(&outcome).is_none());
-    session.close().await;
-}
+superseded_test!(
+    confirming_a_superseded_address_is_refused,
+    AddressRunner,
+    GetAddressTask::new().require_confirmation(true),
+    ["... 97403", "oops, it's 97404", "yes, 97403"],
+    "97404",
+);
 
 #[tokio::test]
 async fn invalid_addresses_go_back_to_the_llm_with_the_reason() {
-    let llm = llm();
-    let (session, outcome) = AddressRunner::start(&llm, GetAddressTask::new()).await;
-    for (input, reason) in [
-        ("bad zip", "not a US ZIP code"),
-        ("no city", "the city or town is missing"),
-    ] {
-        let turn = session.run(input).await.unwrap();
-        turn.expect()
-            .contains_function_call_output(true)
-            .with_output_containing(reason);
-    }
-    assert!(common::take(&outcome).is_none());
-    session.close().await;
+    let (_, session, outcome) = AddressRunner::scripted(GetAddressTask::new()).await;
+    common::assert_each_refused(
+        &session,
+        &[
+            ("bad zip", "not a US ZIP code"),
+            ("no city", "the city or town is missing"),
+        ],
+    )
+    .await;
+    common::close_while_pending(session, &outcome).await;
 }
 
-#[tokio::test]
-async fn declining_fails_the_task_with_a_typed_error() {
-    let llm = llm();
-    let (session, outcome) = AddressRunner::start(&llm, GetAddressTask::new()).await;
-    session.run("I'm not telling you").await.unwrap();
-    let err = common::take(&outcome).unwrap().unwrap_err();
-    assert_eq!(
-        err.downcast_ref::<CaptureDeclined>().unwrap().what,
-        "address"
-    );
-    session.close().await;
-}
+declining_test!(
+    AddressRunner,
+    GetAddressTask::new(),
+    "I'm not telling you",
+    "address",
+    None,
+);

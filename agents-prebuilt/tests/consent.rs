@@ -7,7 +7,7 @@ use agents_core::testing::{Reply, ScriptedLlm};
 use agents_prebuilt::CollectConsentTask;
 use serde_json::json;
 
-runner!(ConsentRunner, CollectConsentTask, bool);
+runner!(ConsentRunner, CollectConsentTask, bool, scripted by llm);
 
 fn llm() -> ScriptedLlm {
     ScriptedLlm::new()
@@ -29,8 +29,7 @@ fn task() -> CollectConsentTask {
 
 #[tokio::test]
 async fn consent_given_completes_with_true() {
-    let llm = llm();
-    let (session, outcome) = ConsentRunner::start(&llm, task()).await;
+    let (llm, session, outcome) = ConsentRunner::scripted(task()).await;
     let first = &llm.requests()[0];
     assert!(first
         .instructions()
@@ -48,12 +47,8 @@ async fn consent_given_completes_with_true() {
 
 #[tokio::test]
 async fn consent_denied_completes_with_false() {
-    let llm = llm();
-    let (session, outcome) = ConsentRunner::start(
-        &llm,
-        task().extra_instructions("You work for Acme Insurance."),
-    )
-    .await;
+    let (llm, session, outcome) =
+        ConsentRunner::scripted(task().extra_instructions("You work for Acme Insurance.")).await;
     assert!(llm.requests()[0]
         .instructions()
         .contains("You work for Acme Insurance."));

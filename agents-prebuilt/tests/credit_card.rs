@@ -6,11 +6,11 @@ mod common;
 use agents_core::prelude::*;
 use agents_core::testing::{Reply, ScriptedLlm};
 use agents_prebuilt::chrono::NaiveDate;
-use agents_prebuilt::{CaptureDeclined, CardIssuer, CreditCardResult, GetCreditCardTask};
-use common::call_with_rest;
+use agents_prebuilt::{CardIssuer, CreditCardResult, GetCreditCardTask};
+use common::{call_with_rest, CaptureScript};
 use serde_json::json;
 
-runner!(CardRunner, GetCreditCardTask, CreditCardResult);
+runner!(CardRunner, GetCreditCardTask, CreditCardResult, scripted by llm);
 
 const VISA: &str = "4242424242424242";
 
@@ -56,17 +56,28 @@ fn llm() -> ScriptedLlm {
                 json!({"first_name": "Jane", "middle_name": null, "last_name": "Doe"}),
             ),
         )
-        .on_user(
-            "want to stop",
-            Reply::call("decline_card_capture", json!({"reason": "changed their mind"})),
-        )
-        .on_user(
-            "not saying my name",
-            Reply::call("decline_name_capture", json!({"reason": "will not say the name"})),
-        )
+        .declines_on("want to stop", "decline_card_capture", "changed their mind")
+        .declines_on("not saying my name", "decline_name_capture", "will not say the name")
         .after_tool("update_card_number", Reply::text("Thanks."))
         // Back at the number step: its first reply follows the `out_of_scope` output.
         .after_tool("out_of_scope", Reply::text("Sure. What's the new card number?"))
+}
+
+/// The card number, expiry and security code steps, typed: leaves the task at the name step.
+const FIRST_THREE_STEPS: [&str; 3] = [
+    "my card is 4242 4242 4242 4242",
+    "it expires 12/30",
+    "the code is 123",
+];
+
+/// The card the task completed with in this turn, asserting it is an American Express card.
+#[track_caller]
+fn amex(turn: &RunResult) -> &CreditCardResult {
+    let card = turn
+        .final_output::<CreditCardResult>()
+        .expect("the task completed");
+    assert_eq!(card.issuer, CardIssuer::AmericanExpress);
+    card
 }
 
 /// Every tool output of the turns.
@@ -76,8 +87,7 @@ fn all_outputs(turns: &[&RunResult]) -> Vec<(String, String, bool)> {
 
 #[tokio::test]
 async fn full_flow_through_the_four_steps() {
-    let llm = llm();
-    let (session, outcome) = CardRunner::start(&llm, task()).await;
+    let (llm, session, outcome) = CardRunner::scripted(task()).await;
     assert!(llm
         .requests()
         .iter()
@@ -85,14 +95,13 @@ async fn full_flow_through_the_four_steps() {
 
     let t1 = session.run("my card is 4242 4242 4242 4242").await.unwrap();
     let mut e = t1.expect();
-    e.next_event().is_function_call(
+    common::next_call_and_output(
+        &mut e,
         "update_card_number",
         json!({"card_number": "4242 4242 4242 4242"}),
+        false,
+        &["Visa ending in 4242"],
     );
-    e.next_event()
-        .is_function_call_output()
-        .is_error(false)
-        .with_output_containing("Visa ending in 4242");
     e.next_event().is_agent_handoff("expiry_step");
     e.next_event()
         .is_message(Role::Assistant)
@@ -103,9 +112,7 @@ async fn full_flow_through_the_four_steps() {
     let t2 = session.run("it expires 12/30").await.unwrap();
     t2.expect()
         .contains_function_call("update_expiry_date", json!({"month": 12, "year": 30}));
-    t2.expect()
-        .contains_message(Role::Assistant)
-        .containing("security code");
+    common::assert_says(&t2, "security code");
     let cvv_request = llm.last_request().unwrap();
     assert!(cvv_request
         .instructions()
@@ -113,21 +120,13 @@ async fn full_flow_through_the_four_steps() {
 
     let t3 = session.run("the code is 123").await.unwrap();
     // Earlier steps can be revisited while a later one runs.
-    let cvv_answer = llm
-        .requests()
-        .into_iter()
-        .find(|r| r.last_user_text() == Some("the code is 123"))
-        .unwrap();
+    let cvv_answer = common::request_answering(&llm, "the code is 123");
     assert!(cvv_answer.offers_tool("update_security_code"));
     assert!(cvv_answer.offers_tool("out_of_scope"));
-    t3.expect()
-        .contains_message(Role::Assistant)
-        .containing("name on the card");
+    common::assert_says(&t3, "name on the card");
 
     let t4 = session.run("my name is Jane Doe").await.unwrap();
-    t4.expect()
-        .contains_message(Role::Assistant)
-        .containing("Task finished");
+    common::assert_says(&t4, "Task finished");
     let expected = CreditCardResult {
         cardholder_name: "Jane Doe".into(),
         issuer: CardIssuer::Visa,
@@ -148,8 +147,7 @@ async fn full_flow_through_the_four_steps() {
 
 #[tokio::test]
 async fn bad_numbers_and_past_expiry_dates_are_refused() {
-    let llm = llm();
-    let (session, outcome) = CardRunner::start(&llm, task()).await;
+    let (_, session, outcome) = CardRunner::scripted(task()).await;
     let cases = [
         (
             "my card is 4242 4242 4242 4241",
@@ -161,56 +159,45 @@ async fn bad_numbers_and_past_expiry_dates_are_refused() {
             "an American Express number has 15 digits",
         ),
     ];
-    for (input, reason) in cases {
-        let turn = session.run(input).await.unwrap();
-        turn.expect()
-            .contains_function_call_output(true)
-            .with_output_containing(reason);
-        for (_, output, _) in common::outputs(&turn) {
-            assert!(!output.contains("424242424242"), "{output}");
-        }
+    let turns = common::assert_each_refused(&session, &cases).await;
+    for (_, output, _) in turns.iter().flat_map(common::outputs) {
+        assert!(!output.contains("424242424242"), "{output}");
     }
     session.run("my card is 4242 4242 4242 4242").await.unwrap();
-    for (input, reason) in [
-        ("it expires 05/24", "expired at the end of May 2024"),
-        ("it expires 13/30", "month must be 1 to 12"),
-    ] {
-        let turn = session.run(input).await.unwrap();
-        turn.expect()
-            .contains_function_call_output(true)
-            .with_output_containing(reason);
-    }
+    common::assert_each_refused(
+        &session,
+        &[
+            ("it expires 05/24", "expired at the end of May 2024"),
+            ("it expires 13/30", "month must be 1 to 12"),
+        ],
+    )
+    .await;
     // The current month is still valid.
     let turn = session.run("it expires 06/24").await.unwrap();
-    turn.expect()
-        .contains_function_call_output(false)
-        .with_output_containing("06/24");
-    assert!(common::take(&outcome).is_none());
-    session.close().await;
+    common::assert_output(&turn, false, &["06/24"]);
+    common::close_while_pending(session, &outcome).await;
 }
 
 #[tokio::test]
 async fn american_express_needs_a_four_digit_code() {
-    let llm = llm();
-    let (session, _) = CardRunner::start(&llm, task()).await;
+    let (llm, session, _) = CardRunner::scripted(task()).await;
     session.run("my card is 3782 822463 10005").await.unwrap();
     let turn = session.run("it expires 01/27").await.unwrap();
-    turn.expect()
-        .contains_message(Role::Assistant)
-        .containing("security code");
+    common::assert_says(&turn, "security code");
     assert!(llm
         .last_request()
         .unwrap()
         .instructions()
         .contains("4-digit code printed on the front"));
     let turn = session.run("the code is 123").await.unwrap();
-    turn.expect()
-        .contains_function_call_output(true)
-        .with_output_containing("an American Express security code has 4 digits");
+    common::assert_output(
+        &turn,
+        true,
+        &["an American Express security code has 4 digits"],
+    );
     session.run("the code is 1234").await.unwrap();
     let turn = session.run("my name is Jane Doe").await.unwrap();
-    let card = turn.final_output::<CreditCardResult>().unwrap();
-    assert_eq!(card.issuer, CardIssuer::AmericanExpress);
+    let card = amex(&turn);
     assert_eq!(card.cvv, "1234");
     assert_eq!(card.expiry, "01/27");
     session.close().await;
@@ -218,31 +205,21 @@ async fn american_express_needs_a_four_digit_code() {
 
 #[tokio::test]
 async fn switching_to_american_express_later_asks_for_the_code_again() {
-    let llm = llm();
-    let (session, _) = CardRunner::start(&llm, task()).await;
-    session.run("my card is 4242 4242 4242 4242").await.unwrap();
-    session.run("it expires 12/30").await.unwrap();
-    session.run("the code is 123").await.unwrap();
+    let (_, session, _) = CardRunner::scripted(task()).await;
+    common::send_all(&session, InputModality::Text, &FIRST_THREE_STEPS).await;
     // At the name step, the user goes back to the card number.
     let turn = session.run("wait, change the card please").await.unwrap();
     turn.expect()
         .contains_function_call("out_of_scope", json!({"task_ids": ["card_number"]}));
-    turn.expect()
-        .contains_message(Role::Assistant)
-        .containing("card number");
+    common::assert_says(&turn, "card number");
     let turn = session.run("my card is 3782 822463 10005").await.unwrap();
-    turn.expect()
-        .contains_message(Role::Assistant)
-        .containing("name on the card");
+    common::assert_says(&turn, "name on the card");
     // The 3-digit code no longer fits: the task asks for it again before completing.
     let turn = session.run("my name is Jane Doe").await.unwrap();
     assert!(turn.final_output::<CreditCardResult>().is_none());
-    turn.expect()
-        .contains_message(Role::Assistant)
-        .containing("security code");
+    common::assert_says(&turn, "security code");
     let turn = session.run("the code is 4321").await.unwrap();
-    let card = turn.final_output::<CreditCardResult>().unwrap();
-    assert_eq!(card.issuer, CardIssuer::AmericanExpress);
+    let card = amex(&turn);
     assert_eq!(card.card_number, "378282246310005");
     assert_eq!(card.cvv, "4321");
     session.close().await;
@@ -250,57 +227,34 @@ async fn switching_to_american_express_later_asks_for_the_code_again() {
 
 #[tokio::test]
 async fn spoken_card_number_is_confirmed_by_its_last_four_digits_then_declined() {
-    let llm = llm();
-    let (session, outcome) = CardRunner::start(&llm, task()).await;
-    let t1 = session
-        .run_as("my card is 4242 4242 4242 4242", InputModality::Audio)
-        .await
-        .unwrap();
-    t1.expect()
-        .contains_function_call_output(false)
-        .with_output_containing("\"Visa ending in 4 2 4 2\"")
-        .with_output_containing("never read the full number aloud");
-    let t2 = session
-        .run_as("yes, card 4242 4242 4242 4242", InputModality::Audio)
-        .await
-        .unwrap();
-    t2.expect()
-        .contains_function_call_output(false)
-        .with_output_containing("confirmed");
+    let (_, session, outcome) = CardRunner::scripted(task()).await;
+    let t1 = common::speak(&session, "my card is 4242 4242 4242 4242").await;
+    common::assert_output(
+        &t1,
+        false,
+        &[
+            "\"Visa ending in 4 2 4 2\"",
+            "never read the full number aloud",
+        ],
+    );
+    let t2 = common::speak(&session, "yes, card 4242 4242 4242 4242").await;
+    common::assert_output(&t2, false, &["confirmed"]);
     t2.expect().contains_agent_handoff("expiry_step");
     for (tool, output, _) in all_outputs(&[&t1, &t2]) {
         assert!(!output.contains(VISA), "{tool}: {output}");
     }
 
-    session
-        .run_as("actually I want to stop", InputModality::Audio)
-        .await
-        .unwrap();
-    let err = common::take(&outcome).unwrap().unwrap_err();
-    assert_eq!(
-        err.downcast_ref::<CaptureDeclined>(),
-        Some(&CaptureDeclined {
-            what: "credit card",
-            reason: "changed their mind".into()
-        })
-    );
+    common::speak(&session, "actually I want to stop").await;
+    common::assert_declined(&outcome, "credit card", Some("changed their mind"));
     session.close().await;
 }
 
 #[tokio::test]
 async fn declining_the_name_step_declines_the_card() {
-    let llm = llm();
-    let (session, outcome) = CardRunner::start(&llm, task()).await;
-    session.run("my card is 4242 4242 4242 4242").await.unwrap();
-    session.run("it expires 12/30").await.unwrap();
-    session.run("the code is 123").await.unwrap();
+    let (_, session, outcome) = CardRunner::scripted(task()).await;
+    common::send_all(&session, InputModality::Text, &FIRST_THREE_STEPS).await;
     let turn = session.run("I'm not saying my name").await.unwrap();
-    turn.expect()
-        .contains_message(Role::Assistant)
-        .containing("Task finished");
-    let err = common::take(&outcome).unwrap().unwrap_err();
-    let declined = err.downcast_ref::<CaptureDeclined>().unwrap();
-    assert_eq!(declined.what, "credit card");
-    assert_eq!(declined.reason, "will not say the name");
+    common::assert_says(&turn, "Task finished");
+    common::assert_declined(&outcome, "credit card", Some("will not say the name"));
     session.close().await;
 }

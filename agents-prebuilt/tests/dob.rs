@@ -5,10 +5,11 @@ mod common;
 use agents_core::prelude::*;
 use agents_core::testing::{Reply, Rule, ScriptedLlm};
 use agents_prebuilt::chrono::{NaiveDate, NaiveTime};
-use agents_prebuilt::{CaptureDeclined, DobResult, GetDobTask};
+use agents_prebuilt::{DobResult, GetDobTask};
+use common::CaptureScript;
 use serde_json::json;
 
-runner!(DobRunner, GetDobTask, DobResult);
+runner!(DobRunner, GetDobTask, DobResult, scripted by llm);
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 6, 1).unwrap()
@@ -53,10 +54,7 @@ fn llm() -> ScriptedLlm {
                 json!({"year": 1985, "month": 3, "day": 14, "hour": null, "minute": null}),
             ),
         )
-        .on_user(
-            "prefer not",
-            Reply::call("decline_dob_capture", json!({"reason": "privacy"})),
-        )
+        .declines_on("prefer not", "decline_dob_capture", "privacy")
         .after_tool("update_dob", Reply::text("Thanks."))
 }
 
@@ -66,20 +64,14 @@ fn result(turn: &RunResult) -> Option<&DobResult> {
 
 #[tokio::test]
 async fn typed_date_completes_and_serialises_as_iso() {
-    let llm = llm();
-    let (session, outcome) = DobRunner::start(&llm, GetDobTask::new().today(today())).await;
+    let (_, session, outcome) = DobRunner::scripted(GetDobTask::new().today(today())).await;
     let turn = session.run("March 14th 1985").await.unwrap();
-    let mut e = turn.expect();
-    e.next_event()
-        .is_function_call("update_dob", json!({"year": 1985, "month": 3, "day": 14}));
-    e.next_event()
-        .is_function_call_output()
-        .is_error(false)
-        .with_output_containing("14 March 1985");
-    e.next_event()
-        .is_message(Role::Assistant)
-        .containing("Task finished");
-    e.no_more_events();
+    common::assert_completes_at_once(
+        &turn,
+        "update_dob",
+        json!({"year": 1985, "month": 3, "day": 14}),
+        &["14 March 1985"],
+    );
     let r = common::take(&outcome).unwrap().unwrap();
     assert_eq!(r.date_of_birth, date(1985, 3, 14));
     assert_eq!(
@@ -91,12 +83,9 @@ async fn typed_date_completes_and_serialises_as_iso() {
 
 #[tokio::test]
 async fn two_digit_years_resolve_to_the_latest_past_century() {
-    let llm = llm();
-    let (session, _) = DobRunner::start(&llm, GetDobTask::new().today(today())).await;
+    let (llm, session, _) = DobRunner::scripted(GetDobTask::new().today(today())).await;
     let turn = session.run("March 14th 85").await.unwrap();
-    turn.expect()
-        .contains_function_call_output(false)
-        .with_output_containing("the two-digit year 85 was taken as 1985");
+    common::assert_output(&turn, false, &["the two-digit year 85 was taken as 1985"]);
     assert_eq!(result(&turn).unwrap().date_of_birth, date(1985, 3, 14));
     session.close().await;
 
@@ -114,8 +103,7 @@ async fn two_digit_years_resolve_to_the_latest_past_century() {
 
 #[tokio::test]
 async fn future_impossible_and_too_old_dates_are_refused() {
-    let llm = llm();
-    let (session, outcome) = DobRunner::start(&llm, GetDobTask::new().today(today())).await;
+    let (_, session, outcome) = DobRunner::scripted(GetDobTask::new().today(today())).await;
     let cases = [
         (
             "new year 2030",
@@ -124,49 +112,33 @@ async fn future_impossible_and_too_old_dates_are_refused() {
         ("February 30th", "February 1990 has only 28 days"),
         ("1880", "144 years old"),
     ];
-    for (input, reason) in cases {
-        let turn = session.run(input).await.unwrap();
-        turn.expect()
-            .contains_function_call_output(true)
-            .with_output_containing(reason);
+    for turn in common::assert_each_refused(&session, &cases).await {
         assert!(result(&turn).is_none());
     }
-    assert!(common::take(&outcome).is_none());
-    session.close().await;
+    common::close_while_pending(session, &outcome).await;
 }
 
 #[tokio::test]
 async fn date_and_time_are_read_back_and_confirmed_together() {
-    let llm = llm();
     let task = GetDobTask::new().today(today()).include_time(true);
-    let (session, _) = DobRunner::start(&llm, task).await;
+    let (llm, session, _) = DobRunner::scripted(task).await;
     assert!(llm.requests()[0]
         .instructions()
         .contains("the time they were born"));
 
-    let turn = session
-        .run_as("March 14th 1985", InputModality::Audio)
-        .await
-        .unwrap();
-    turn.expect()
-        .contains_function_call_output(false)
-        .with_output_containing("Now ask for the time of birth");
+    let turn = common::speak(&session, "March 14th 1985").await;
+    common::assert_output(&turn, false, &["Now ask for the time of birth"]);
     assert!(result(&turn).is_none());
 
-    let turn = session
-        .run_as("at 3:30 pm", InputModality::Audio)
-        .await
-        .unwrap();
-    turn.expect()
-        .contains_function_call_output(false)
-        .with_output_containing("\"14 March 1985 at 15:30\"")
-        .with_output_containing("hour 15 and minute 30");
+    let turn = common::speak(&session, "at 3:30 pm").await;
+    common::assert_output(
+        &turn,
+        false,
+        &["\"14 March 1985 at 15:30\"", "hour 15 and minute 30"],
+    );
     assert!(result(&turn).is_none());
 
-    let turn = session
-        .run_as("yes, the 14th at half three", InputModality::Audio)
-        .await
-        .unwrap();
+    let turn = common::speak(&session, "yes, the 14th at half three").await;
     let r = result(&turn).unwrap();
     assert_eq!(r.time_of_birth, NaiveTime::from_hms_opt(15, 30, 0));
     assert_eq!(
@@ -191,54 +163,30 @@ async fn the_time_is_refused_when_not_asked_for() {
         .otherwise(Reply::text("What's your date of birth?"));
     let (session, _) = DobRunner::start(&llm, GetDobTask::new().today(today())).await;
     let turn = session.run("3:30 pm").await.unwrap();
-    let request = llm
-        .requests()
-        .into_iter()
-        .find(|r| r.last_user_text() == Some("3:30 pm"))
-        .unwrap();
+    let request = common::request_answering(&llm, "3:30 pm");
     assert!(request.offers_tool("update_dob") && !request.offers_tool("update_time"));
-    turn.expect()
-        .contains_function_call_output(true)
-        .with_output_containing("Unknown tool `update_time`");
+    common::assert_output(&turn, true, &["Unknown tool `update_time`"]);
     session.close().await;
 }
 
 #[tokio::test]
 async fn confirming_a_superseded_date_is_refused() {
-    let llm = llm();
-    let (session, _) = DobRunner::start(&llm, GetDobTask::new().today(today())).await;
-    session
-        .run_as("March 14th 1985", InputModality::Audio)
-        .await
-        .unwrap();
-    session
-        .run_as("no, March 15th 1985", InputModality::Audio)
-        .await
-        .unwrap();
-    let turn = session
-        .run_as("yes, the 14th", InputModality::Audio)
-        .await
-        .unwrap();
-    turn.expect()
-        .contains_function_call_output(true)
-        .with_output_containing("changed")
-        .with_output_containing("15 March 1985");
+    let (_, session, _) = DobRunner::scripted(GetDobTask::new().today(today())).await;
+    let turn = common::assert_superseded_refused(
+        &session,
+        InputModality::Audio,
+        ["March 14th 1985", "no, March 15th 1985", "yes, the 14th"],
+        "15 March 1985",
+    )
+    .await;
     assert!(result(&turn).is_none());
     session.close().await;
 }
 
-#[tokio::test]
-async fn declining_fails_the_task_with_a_typed_error() {
-    let llm = llm();
-    let (session, outcome) = DobRunner::start(&llm, GetDobTask::new()).await;
-    session.run("I'd prefer not to").await.unwrap();
-    let err = common::take(&outcome).unwrap().unwrap_err();
-    assert_eq!(
-        err.downcast_ref::<CaptureDeclined>(),
-        Some(&CaptureDeclined {
-            what: "date of birth",
-            reason: "privacy".into()
-        })
-    );
-    session.close().await;
-}
+declining_test!(
+    DobRunner,
+    GetDobTask::new(),
+    "I'd prefer not to",
+    "date of birth",
+    Some("privacy"),
+);

@@ -4,10 +4,11 @@ mod common;
 
 use agents_core::prelude::*;
 use agents_core::testing::{Reply, ScriptedLlm};
-use agents_prebuilt::{CaptureDeclined, EmailResult, GetEmailTask};
+use agents_prebuilt::{EmailResult, GetEmailTask};
+use common::CaptureScript;
 use serde_json::json;
 
-runner!(EmailRunner, GetEmailTask, EmailResult);
+runner!(EmailRunner, GetEmailTask, EmailResult, scripted by llm);
 
 fn llm() -> ScriptedLlm {
     ScriptedLlm::new()
@@ -38,33 +39,29 @@ fn llm() -> ScriptedLlm {
                 json!({"email": "john.doe@gmail.com"}),
             ),
         )
-        .on_user(
+        .declines_on(
             "rather not",
-            Reply::call(
-                "decline_email_capture",
-                json!({"reason": "prefers not to share"}),
-            ),
+            "decline_email_capture",
+            "prefers not to share",
         )
+}
+
+/// The address the task completed with in this turn, if it did.
+fn email(turn: &RunResult) -> Option<&str> {
+    turn.final_output::<EmailResult>()
+        .map(|r| r.email_address.as_str())
 }
 
 #[tokio::test]
 async fn typed_address_completes_at_once() {
-    let llm = llm();
-    let (session, outcome) = EmailRunner::start(&llm, GetEmailTask::new()).await;
+    let (llm, session, outcome) = EmailRunner::scripted(GetEmailTask::new()).await;
     let turn = session.run("typed: Jane.Roe@Example.com").await.unwrap();
-    let mut e = turn.expect();
-    e.next_event().is_function_call(
+    common::assert_completes_at_once(
+        &turn,
         "update_email_address",
         json!({"email": "Jane.Roe@Example.com"}),
+        &["jane.roe@example.com"],
     );
-    e.next_event()
-        .is_function_call_output()
-        .is_error(false)
-        .with_output_containing("jane.roe@example.com");
-    e.next_event()
-        .is_message(Role::Assistant)
-        .containing("Task finished");
-    e.no_more_events();
     let expected = EmailResult {
         email_address: "jane.roe@example.com".into(),
     };
@@ -93,12 +90,8 @@ async fn typed_address_completes_at_once() {
 
 #[tokio::test]
 async fn spoken_address_is_read_back_and_confirmed() {
-    let llm = llm();
-    let (session, outcome) = EmailRunner::start(&llm, GetEmailTask::new()).await;
-    let turn = session
-        .run_as("it's john dot doe at gmail dot com", InputModality::Audio)
-        .await
-        .unwrap();
+    let (_, session, outcome) = EmailRunner::scripted(GetEmailTask::new()).await;
+    let turn = common::speak(&session, "it's john dot doe at gmail dot com").await;
     let mut e = turn.expect();
     e.next_event()
         .is_function_call("update_email_address", None);
@@ -111,30 +104,20 @@ async fn spoken_address_is_read_back_and_confirmed() {
         .is_message(Role::Assistant)
         .containing("Is that right?");
     e.no_more_events();
-    assert!(turn.final_output::<EmailResult>().is_none());
+    assert_eq!(email(&turn), None);
     assert!(
         common::take(&outcome).is_none(),
         "not done before the user confirms"
     );
 
-    let turn = session
-        .run_as("yes, that's right", InputModality::Audio)
-        .await
-        .unwrap();
-    let mut e = turn.expect();
-    e.next_event().is_function_call(
+    let turn = common::speak(&session, "yes, that's right").await;
+    common::assert_completes_at_once(
+        &turn,
         "confirm_email_address",
         json!({"email": "john.doe@gmail.com"}),
+        &[],
     );
-    e.next_event().is_function_call_output().is_error(false);
-    e.next_event()
-        .is_message(Role::Assistant)
-        .containing("Task finished");
-    e.no_more_events();
-    assert_eq!(
-        turn.final_output::<EmailResult>().unwrap().email_address,
-        "john.doe@gmail.com"
-    );
+    assert_eq!(email(&turn), Some("john.doe@gmail.com"));
     assert!(common::take(&outcome).unwrap().is_ok());
     session.close().await;
 }
@@ -168,41 +151,30 @@ async fn confirming_a_value_that_changed_is_refused() {
         )
         .after_tool("update_email_address", Reply::text("Did I get that right?"));
     let (session, _outcome) = EmailRunner::start(&llm, GetEmailTask::new()).await;
-    session
-        .run_as("john at example dot com", InputModality::Audio)
-        .await
-        .unwrap();
-    session
-        .run_as("no, jane at example dot com", InputModality::Audio)
-        .await
-        .unwrap();
-    let turn = session
-        .run_as("correct", InputModality::Audio)
-        .await
-        .unwrap();
+    common::send_all(
+        &session,
+        InputModality::Audio,
+        &["john at example dot com", "no, jane at example dot com"],
+    )
+    .await;
+    let turn = common::speak(&session, "correct").await;
     let mut e = turn.expect();
-    e.next_event().is_function_call(
+    common::next_call_and_output(
+        &mut e,
         "confirm_email_address",
         json!({"email": "john@example.com"}),
+        true,
+        &["changed", "jane@example.com"],
     );
-    e.next_event()
-        .is_function_call_output()
-        .is_error(true)
-        .with_output_containing("changed")
-        .with_output_containing("jane@example.com");
-    e.next_event().is_function_call(
+    common::next_call_and_output(
+        &mut e,
         "confirm_email_address",
         json!({"email": "jane@example.com"}),
+        false,
+        &[],
     );
-    e.next_event().is_function_call_output().is_error(false);
-    e.next_event()
-        .is_message(Role::Assistant)
-        .containing("Task finished");
-    e.no_more_events();
-    assert_eq!(
-        turn.final_output::<EmailResult>().unwrap().email_address,
-        "jane@example.com"
-    );
+    common::next_is_task_finished(&mut e);
+    assert_eq!(email(&turn), Some("jane@example.com"));
     session.close().await;
 }
 
@@ -227,74 +199,59 @@ async fn confirming_before_the_user_answers_is_refused() {
         EmailRunner::start(&llm, GetEmailTask::new().require_confirmation(true)).await;
     // Typed text, but confirmation was required explicitly.
     let turn = session.run("john@example.com").await.unwrap();
-    turn.expect()
-        .contains_function_call_output(true)
-        .with_output_containing("has not answered yet");
-    assert!(turn.final_output::<EmailResult>().is_none());
-    assert!(common::take(&outcome).is_none());
-    session.close().await;
+    common::assert_output(&turn, true, &["has not answered yet"]);
+    assert_eq!(email(&turn), None);
+    common::close_while_pending(session, &outcome).await;
 }
 
 #[tokio::test]
 async fn confirmation_can_be_turned_off_for_voice() {
     let (session, _outcome) =
         EmailRunner::start(&llm(), GetEmailTask::new().require_confirmation(false)).await;
-    let turn = session
-        .run_as("john dot doe at gmail dot com", InputModality::Audio)
-        .await
-        .unwrap();
-    assert_eq!(
-        turn.final_output::<EmailResult>().unwrap().email_address,
-        "john.doe@gmail.com"
-    );
+    let turn = common::speak(&session, "john dot doe at gmail dot com").await;
+    assert_eq!(email(&turn), Some("john.doe@gmail.com"));
     session.close().await;
 }
 
 #[tokio::test]
 async fn invalid_addresses_go_back_to_the_llm_with_the_reason() {
-    let llm = llm();
-    let (session, outcome) = EmailRunner::start(&llm, GetEmailTask::new()).await;
-    let turn = session.run("typed: john.doe.gmail.com").await.unwrap();
-    turn.expect()
-        .contains_function_call_output(true)
-        .with_output_containing("has no @ sign");
-    let turn = session.run("typed: john@gmail").await.unwrap();
-    turn.expect()
-        .contains_function_call_output(true)
-        .with_output_containing("no dot");
+    let (_, session, outcome) = EmailRunner::scripted(GetEmailTask::new()).await;
+    common::assert_each_refused(
+        &session,
+        &[
+            ("typed: john.doe.gmail.com", "has no @ sign"),
+            ("typed: john@gmail", "no dot"),
+        ],
+    )
+    .await;
     assert!(
         common::take(&outcome).is_none(),
         "never completes with an invalid value"
     );
     let turn = session.run("typed: john@gmail.com").await.unwrap();
-    assert!(turn.final_output::<EmailResult>().is_some());
+    assert!(email(&turn).is_some());
     session.close().await;
 }
 
 #[tokio::test]
 async fn declining_fails_the_task_with_a_typed_error() {
-    let llm = llm();
-    let (session, outcome) = EmailRunner::start(&llm, GetEmailTask::new()).await;
-    let turn = session.run("I'd rather not say").await.unwrap();
+    let (_, session, outcome) = EmailRunner::scripted(GetEmailTask::new()).await;
+    let turn = common::assert_declines(
+        session,
+        &outcome,
+        "I'd rather not say",
+        "email address",
+        Some("prefers not to share"),
+    )
+    .await;
     turn.expect()
         .contains_function_call("decline_email_capture", None);
-    turn.expect()
-        .contains_message(Role::Assistant)
-        .containing("Task finished");
-    let err = common::take(&outcome).unwrap().unwrap_err();
-    let declined = err
-        .downcast_ref::<CaptureDeclined>()
-        .expect("a CaptureDeclined");
-    assert_eq!(declined.what, "email address");
-    assert_eq!(declined.reason, "prefers not to share");
-    session.close().await;
+    common::assert_says(&turn, "Task finished");
 }
 
 #[tokio::test]
 async fn extra_instructions_are_appended() {
-    let llm = llm();
-    let (session, _) = EmailRunner::start(
-        &llm,
+    let (llm, session, _) = EmailRunner::scripted(
         GetEmailTask::new().extra_instructions("We only need a work address."),
     )
     .await;

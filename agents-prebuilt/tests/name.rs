@@ -4,63 +4,52 @@ mod common;
 
 use agents_core::prelude::*;
 use agents_core::testing::{Reply, ScriptedLlm};
-use agents_prebuilt::{CaptureDeclined, GetNameTask, NameResult};
+use agents_prebuilt::{GetNameTask, NameResult};
+use common::CaptureScript;
 use serde_json::json;
 
-runner!(NameRunner, GetNameTask, NameResult);
+runner!(NameRunner, GetNameTask, NameResult, scripted by llm);
 
 fn name(first: &str, last: Option<&str>) -> serde_json::Value {
     json!({"first_name": first, "middle_name": null, "last_name": last})
 }
 
+/// What the script's `update_name` call passes for each user input: (input, first, last).
+const UPDATES: [(&str, &str, Option<&str>); 8] = [
+    ("ada lovelace", "Ada", Some("Lovelace")),
+    ("just ada", "Ada", None),
+    ("j o h n", "J O H N", Some("S M I T H")),
+    ("jon", "Jon", Some("Smith")),
+    ("placeholder", "N/A", Some("Unknown")),
+    ("digits", "1234", Some("Smith")),
+    ("no last", "Ada", None),
+    ("first name only", "first name", None),
+];
+
 fn llm() -> ScriptedLlm {
-    ScriptedLlm::new()
+    let llm = ScriptedLlm::new()
         .on_instructions("first and last name", Reply::text("May I have your name?"))
-        .on_instructions("first name", Reply::text("What's your first name?"))
-        .on_user(
-            "ada lovelace",
-            Reply::call("update_name", name("Ada", Some("Lovelace"))),
-        )
-        .on_user("just ada", Reply::call("update_name", name("Ada", None)))
-        .on_user(
-            "j o h n",
-            Reply::call("update_name", name("J O H N", Some("S M I T H"))),
-        )
-        .on_user(
-            "jon",
-            Reply::call("update_name", name("Jon", Some("Smith"))),
-        )
+        .on_instructions("first name", Reply::text("What's your first name?"));
+    UPDATES
+        .into_iter()
+        .fold(llm, |llm, (input, first, last)| {
+            llm.on_user(input, Reply::call("update_name", name(first, last)))
+        })
         .on_user(
             "yes john",
             Reply::call("confirm_name", name("john", Some("SMITH"))),
         )
-        .on_user(
-            "placeholder",
-            Reply::call("update_name", name("N/A", Some("Unknown"))),
-        )
-        .on_user(
-            "digits",
-            Reply::call("update_name", name("1234", Some("Smith"))),
-        )
-        .on_user("no last", Reply::call("update_name", name("Ada", None)))
-        .on_user(
-            "first name only",
-            Reply::call("update_name", name("first name", None)),
-        )
-        .on_user(
+        .declines_on(
             "won't say",
-            Reply::call(
-                "decline_name_capture",
-                json!({"reason": "wants to stay anonymous"}),
-            ),
+            "decline_name_capture",
+            "wants to stay anonymous",
         )
         .after_tool("update_name", Reply::text("Got it."))
 }
 
 #[tokio::test]
 async fn first_name_only_by_default() {
-    let llm = llm();
-    let (session, _) = NameRunner::start(&llm, GetNameTask::new()).await;
+    let (llm, session, _) = NameRunner::scripted(GetNameTask::new()).await;
     let start = llm.requests()[0].clone();
     assert!(start.instructions().contains("Collect the first name only"));
     // The LLM passes a last name it was not asked for: it is dropped.
@@ -78,19 +67,9 @@ async fn first_name_only_by_default() {
 
 #[tokio::test]
 async fn first_and_last_name_typed_completes_at_once() {
-    let llm = llm();
-    let (session, outcome) = NameRunner::start(&llm, GetNameTask::new().last_name(true)).await;
+    let (_, session, outcome) = NameRunner::scripted(GetNameTask::new().last_name(true)).await;
     let turn = session.run("It's Ada Lovelace").await.unwrap();
-    let mut e = turn.expect();
-    e.next_event().is_function_call("update_name", None);
-    e.next_event()
-        .is_function_call_output()
-        .is_error(false)
-        .with_output_containing("Ada Lovelace");
-    e.next_event()
-        .is_message(Role::Assistant)
-        .containing("Task finished");
-    e.no_more_events();
+    common::assert_completes_at_once(&turn, "update_name", None, &["Ada Lovelace"]);
     let result = common::take(&outcome).unwrap().unwrap();
     assert_eq!(result.full_name(), "Ada Lovelace");
     session.close().await;
@@ -98,27 +77,24 @@ async fn first_and_last_name_typed_completes_at_once() {
 
 #[tokio::test]
 async fn spelled_name_is_read_back_letter_by_letter_and_confirmed() {
-    let llm = llm();
     let task = GetNameTask::new().last_name(true).verify_spelling(true);
-    let (session, _) = NameRunner::start(&llm, task).await;
+    let (llm, session, _) = NameRunner::scripted(task).await;
     let ask = llm.requests()[0].instructions();
     assert!(ask.contains("to spell it"), "{ask}");
 
-    let turn = session
-        .run_as("J O H N, S M I T H", InputModality::Audio)
-        .await
-        .unwrap();
-    turn.expect()
-        .contains_function_call_output(false)
-        .with_output_containing("letter by letter")
-        .with_output_containing("\"first name J O H N; last name S M I T H\"");
+    let turn = common::speak(&session, "J O H N, S M I T H").await;
+    common::assert_output(
+        &turn,
+        false,
+        &[
+            "letter by letter",
+            "\"first name J O H N; last name S M I T H\"",
+        ],
+    );
     assert!(turn.final_output::<NameResult>().is_none());
 
     // Confirmed with other capitals: case is not something the user can hear.
-    let turn = session
-        .run_as("yes John Smith", InputModality::Audio)
-        .await
-        .unwrap();
+    let turn = common::speak(&session, "yes John Smith").await;
     turn.expect().contains_function_call("confirm_name", None);
     let result = turn.final_output::<NameResult>().unwrap();
     assert_eq!(result.first_name.as_deref(), Some("John"));
@@ -126,62 +102,39 @@ async fn spelled_name_is_read_back_letter_by_letter_and_confirmed() {
     session.close().await;
 }
 
-#[tokio::test]
-async fn confirming_a_superseded_name_is_refused() {
-    let llm = llm();
-    let (session, outcome) = NameRunner::start(
-        &llm,
-        GetNameTask::new()
-            .last_name(true)
-            .require_confirmation(true),
-    )
-    .await;
-    session.run("j o h n s m i t h").await.unwrap();
-    session.run("sorry, it's Jon").await.unwrap();
-    let turn = session.run("yes John").await.unwrap();
-    turn.expect()
-        .contains_function_call_output(true)
-        .with_output_containing("changed")
-        .with_output_containing("Jon Smith");
-    assert!(common::take(&outcome).is_none());
-    session.close().await;
-}
+superseded_test!(
+    confirming_a_superseded_name_is_refused,
+    NameRunner,
+    GetNameTask::new()
+        .last_name(true)
+        .require_confirmation(true),
+    ["j o h n s m i t h", "sorry, it's Jon", "yes John"],
+    "Jon Smith",
+);
 
 #[tokio::test]
 async fn placeholders_missing_parts_and_non_names_are_refused() {
-    let llm = llm();
-    let (session, outcome) = NameRunner::start(&llm, GetNameTask::new().last_name(true)).await;
+    let (llm, session, outcome) = NameRunner::scripted(GetNameTask::new().last_name(true)).await;
     let cases = [
         ("placeholder please", "`N/A` is a placeholder"),
         ("digits", "`1234` has no letters"),
         ("no last name", "the last name is missing"),
     ];
-    for (input, reason) in cases {
-        let turn = session.run(input).await.unwrap();
-        turn.expect()
-            .contains_function_call_output(true)
-            .with_output_containing(reason);
+    for turn in common::assert_each_refused(&session, &cases).await {
         assert!(turn.final_output::<NameResult>().is_none());
     }
-    assert!(common::take(&outcome).is_none());
-    session.close().await;
+    common::close_while_pending(session, &outcome).await;
 
     let (session, _) = NameRunner::start(&llm, GetNameTask::new()).await;
     let turn = session.run("first name only").await.unwrap();
-    turn.expect()
-        .contains_function_call_output(true)
-        .with_output_containing("placeholder");
+    common::assert_output(&turn, true, &["placeholder"]);
     session.close().await;
 }
 
-#[tokio::test]
-async fn declining_fails_the_task_with_a_typed_error() {
-    let llm = llm();
-    let (session, outcome) = NameRunner::start(&llm, GetNameTask::new()).await;
-    session.run("I won't say").await.unwrap();
-    let err = common::take(&outcome).unwrap().unwrap_err();
-    let declined = err.downcast_ref::<CaptureDeclined>().unwrap();
-    assert_eq!(declined.what, "name");
-    assert_eq!(declined.reason, "wants to stay anonymous");
-    session.close().await;
-}
+declining_test!(
+    NameRunner,
+    GetNameTask::new(),
+    "I won't say",
+    "name",
+    Some("wants to stay anonymous"),
+);

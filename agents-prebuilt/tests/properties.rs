@@ -326,30 +326,20 @@ fn noisy(
         })
 }
 
+/// One of `words`, each as likely as the others.
+fn one_of(words: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::sample::select(words).prop_map(str::to_string)
+}
+
 /// A piece of phone-number-like text: digits, separators, prefixes, spoken words, and a few
 /// characters that do not belong.
 fn phone_token() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => "[0-9]{1,4}",
-        1 => Just(" ".to_string()),
-        1 => Just("-".to_string()),
-        1 => Just(".".to_string()),
-        1 => Just("(".to_string()),
-        1 => Just(")".to_string()),
-        1 => Just("+".to_string()),
-        1 => Just("(0)".to_string()),
-        1 => Just("00".to_string()),
-        1 => Just("011".to_string()),
-        1 => Just(" oh ".to_string()),
-        1 => Just(" double ".to_string()),
-        1 => Just(" triple ".to_string()),
-        1 => Just(" plus ".to_string()),
-        1 => Just(" one ".to_string()),
-        1 => Just(" nineteen ".to_string()),
-        1 => Just(" twenty ".to_string()),
-        1 => Just("x".to_string()),
-        1 => Just("#".to_string()),
-        1 => Just("٣".to_string()),
+        19 => one_of(&[
+            " ", "-", ".", "(", ")", "+", "(0)", "00", "011", " oh ", " double ", " triple ",
+            " plus ", " one ", " nineteen ", " twenty ", "x", "#", "٣",
+        ]),
     ]
 }
 
@@ -548,18 +538,8 @@ fn spell_email(address: &str) -> String {
 fn email_token() -> impl Strategy<Value = String> {
     prop_oneof![
         6 => "[a-zA-Z0-9]{1,6}",
-        2 => Just("@".to_string()),
-        2 => Just(".".to_string()),
-        1 => Just("_".to_string()),
-        1 => Just("-".to_string()),
-        1 => Just("+".to_string()),
-        1 => Just(" ".to_string()),
-        1 => Just(" at ".to_string()),
-        1 => Just(" dot ".to_string()),
-        1 => Just("mailto:".to_string()),
-        1 => Just("<".to_string()),
-        1 => Just(">".to_string()),
-        1 => Just("xn--".to_string()),
+        4 => one_of(&["@", "."]),
+        10 => one_of(&["_", "-", "+", " ", " at ", " dot ", "mailto:", "<", ">", "xn--"]),
         1 => "[éÉßΣİ]",
     ]
 }
