@@ -44,6 +44,7 @@ pub mod ports;
 pub mod rfc4733;
 pub mod sdp;
 pub mod server;
+mod sip_socket;
 pub mod telephony;
 pub mod testing;
 mod ua;

@@ -88,9 +88,16 @@ impl UaCore {
         let pool = RtpPortPool::new(listen.ip(), rtp_ports)?;
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.clone());
-        let conn = UdpConnection::create_connection(listen, None, Some(cancel.child_token()))
+        let socket = crate::sip_socket::SipSocket::bind(listen)
             .await
             .map_err(|e| SipError::Config(format!("cannot listen on {listen}: {e}")))?;
+        let conn = UdpConnection::from_socket(
+            std::sync::Arc::new(socket),
+            None,
+            Some(cancel.child_token()),
+        )
+        .await
+        .map_err(|e| SipError::Config(format!("cannot listen on {listen}: {e}")))?;
         let bound = conn.get_addr().get_socketaddr()?;
         transport.add_transport(conn.into());
         let endpoint = EndpointBuilder::new()

@@ -227,6 +227,29 @@ async fn bad_offers_get_488_or_400() {
     assert_eq!(status(raw.until_final("BYE").await.last().unwrap()), 481);
     // Unparseable datagrams are dropped and the server keeps serving.
     raw.sock.send_to(b"\x00\x01garbage", addr).await.unwrap();
+    // A request the SIP parser refuses, with the headers a response needs, gets a 400 that
+    // matches it (instead of silence and the caller's retransmissions).
+    let broken = raw
+        .build(&Req {
+            method: "INVITE",
+            call_id: "broken-1",
+            cseq: 1,
+            branch: "broken1",
+            to_tag: None,
+            body: "",
+            contact: true,
+        })
+        .replacen(&format!("sip:agent@{addr}"), "sip:agent@127.0.0.1:99999", 1);
+    raw.send(&broken).await;
+    let answered = raw.until_final("INVITE").await;
+    let last = answered.last().expect("an answer to the broken INVITE");
+    assert_eq!(status(last), 400, "{last}");
+    assert_eq!(
+        header(last, "Call-ID").as_deref(),
+        Some("broken-1"),
+        "{last}"
+    );
+    assert!(to_tag(last).is_some(), "{last}");
     let opt = Req {
         method: "OPTIONS",
         call_id: "o",
