@@ -235,6 +235,24 @@ async fn sipp_cancel_before_answer_or_skipped_without_sipp() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_malformed_invite_gets_400_or_skipped_without_sipp() {
+    let Some(sipp) = sipp_or_skip("sipp_malformed_invite_gets_400", false) else {
+        return;
+    };
+    let log = Arc::new(Mutex::new(Log::default()));
+    let (addr, handle) = start(|_| {}, 33500..=33549, log.clone(), Duration::ZERO).await;
+    // SIPp fails the scenario (exit non-zero) unless a 400 answers its INVITE.
+    let (ok, out) = run_sipp(&sipp, "uac_malformed.xml", addr, 35068, 36400, 1).await;
+    assert!(ok, "sipp failed:\n{out}");
+    assert_clean(&handle).await;
+    assert_eq!(
+        log.lock().unwrap().calls,
+        0,
+        "a refused INVITE never reaches the handler"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sipp_50_concurrent_calls_or_skipped_without_sipp() {
     let Some(sipp) = sipp_or_skip("sipp_50_concurrent_calls", false) else {
         return;
