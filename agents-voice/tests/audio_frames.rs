@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use agents_voice::audio::{
     read_wav, read_wav_from, to_mono, wav_from_bytes, wav_to_bytes, write_wav, AudioFrame,
-    MonoResampler, ResampleQuality, Resampler,
+    MonoResampler, ResampleQuality, Resampler, Upsampler2x,
 };
 use agents_voice::AudioError;
 
@@ -221,6 +221,43 @@ fn mono_resampler_converts_any_format_and_passes_the_target_through() {
         channels: 1,
     };
     assert!(conv.process(&bad).is_err());
+    let no_channels = AudioFrame {
+        samples: vec![0; 10],
+        sample_rate: 16_000,
+        channels: 0,
+    };
+    assert!(conv.process(&no_channels).is_err());
+}
+
+#[test]
+fn mono_resampler_doubles_8_khz_with_the_upsampler_and_follows_a_rate_change() {
+    let mut conv = MonoResampler::new(16_000);
+    // 8 kHz (a phone call): exactly twice the samples over the stream plus flush, and the
+    // same samples as the 2x upsampler by hand.
+    let call = sine(440.0, 8_000, 0.5);
+    let mut out = Vec::new();
+    for chunk in call.chunks(160) {
+        let part = AudioFrame::new(chunk.to_vec(), 8_000, 1).unwrap();
+        let got = conv.process_owned(part).unwrap();
+        assert_eq!((got.sample_rate, got.channels), (16_000, 1));
+        out.extend(got.samples);
+    }
+    out.extend(conv.flush().expect("a converter was built").samples);
+    let mut up = Upsampler2x::new();
+    let mut by_hand = Vec::new();
+    up.process(&call, &mut by_hand);
+    by_hand.extend(up.flush());
+    assert_eq!(out, by_hand);
+    assert_eq!(out.len(), 2 * call.len());
+    // Then 48 kHz: a general resampler replaces it.
+    let wide = AudioFrame::new(sine(440.0, 48_000, 0.1), 48_000, 1).unwrap();
+    let got = conv.process(&wide).unwrap();
+    assert_eq!(got.sample_rate, 16_000);
+    let general = Resampler::new(48_000, 16_000, 1)
+        .unwrap()
+        .process(&wide)
+        .unwrap();
+    assert_eq!(got.into_owned(), general);
 }
 
 #[test]

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::frame::AudioFrame;
+use super::frame::{check_format, AudioFrame};
 use super::resample::{to_mono, Resampler};
 use super::upsample2x::Upsampler2x;
 use crate::error::AudioError;
@@ -112,6 +112,7 @@ impl MonoResampler {
         &mut self,
         frame: Cow<'a, AudioFrame>,
     ) -> Result<Cow<'a, AudioFrame>, AudioError> {
+        check_format(frame.sample_rate, frame.channels)?;
         let mono = if frame.channels == 1 {
             frame
         } else {
