@@ -190,8 +190,10 @@ struct Turn {
 }
 
 impl Turn {
+    /// Provider time after the turn commit. STT runs before the commit, inside the endpointing
+    /// delay (the turn waits for its transcript), so it is not taken out a second time.
     fn providers(&self) -> f64 {
-        self.stt + self.llm + self.tts
+        self.llm + self.tts
     }
 }
 
@@ -263,7 +265,7 @@ fn turn_metrics(
         llm,
         tts,
         input: signed_ms(caller.last_sent, back_dated_end),
-        reply: signed_ms(commit, playback) - stt - llm - tts,
+        reply: signed_ms(commit, playback) - llm - tts,
         output: signed_ms(playback, caller.first_heard),
         e2e_metric: one("e2e_latency", &e2e)? * 1000.0,
     })
@@ -420,7 +422,7 @@ async fn run(args: Args) -> Result<(), Error> {
         (
             "providers",
             &Turn::providers,
-            "stt + llm + tts below",
+            "llm + tts below (STT runs inside endpointing, before the commit)",
         ),
         (
             "provider_stt",

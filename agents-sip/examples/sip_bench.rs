@@ -407,8 +407,8 @@ async fn run_agent(args: Args) -> Result<(), Error> {
             "udp_rcvbuf_errors_machine": rcvbuf,
             "callers_sent": callers["sent"], "callers_received": callers["received"],
             "cpu_cores_used": cpu_share,
-            "cpu_pct_of_one_core_per_call": cpu_share * 100.0 / args.calls as f64,
-            "rss_kib_per_call": (rss1.saturating_sub(rss0)) as f64 / args.calls as f64,
+            "cpu_pct_of_one_core_per_call": cpu_share * 100.0 / calls_up.max(1) as f64,
+            "rss_kib_per_call": (rss1.saturating_sub(rss0)) as f64 / calls_up.max(1) as f64,
             "rss_mib": rss1 as f64 / 1024.0,
         })
     );

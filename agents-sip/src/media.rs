@@ -622,6 +622,7 @@ mod tests {
         let mut buf = [0u8; 2048];
         let mut events = 0;
         let mut voice = 0;
+        let mut audio = 0;
         let start = Instant::now();
         while start.elapsed() < Duration::from_millis(400) {
             let (n, _) = tokio::time::timeout(Duration::from_secs(1), peer.recv_from(&mut buf))
@@ -633,6 +634,7 @@ mod tests {
                 101 => events += 1,
                 0 => {
                     assert_eq!(p.payload_len(), 160);
+                    audio += 1;
                     if p.payload()[0] != codec_silence() {
                         voice += 1;
                     }
@@ -642,6 +644,12 @@ mod tests {
         }
         assert_eq!(events, 4 + 3);
         assert_eq!(voice, 5);
+        // Paced: one 20 ms packet per tick, so about 20 in 400 ms (ticks carrying an event
+        // send no audio) — a sender running ahead would flood the window with silence.
+        assert!(
+            (10..=21).contains(&audio),
+            "{audio} audio packets in 400 ms"
+        );
         let fin = out.wait_for_playout().await;
         assert_eq!(fin.playback_position, Duration::from_millis(100));
         media.stop().await;

@@ -40,6 +40,29 @@ impl Default for DialOptions {
     }
 }
 
+/// Headers the stack writes on an INVITE (full and compact names): a second copy would
+/// contradict it (a second Content-Length cuts the SDP off).
+const STACK_HEADERS: [&str; 18] = [
+    "Via",
+    "v",
+    "From",
+    "f",
+    "To",
+    "t",
+    "Call-ID",
+    "i",
+    "CSeq",
+    "Contact",
+    "m",
+    "Content-Length",
+    "l",
+    "Content-Type",
+    "c",
+    "Max-Forwards",
+    "Route",
+    "Record-Route",
+];
+
 /// The extra INVITE headers, refused when one could break the message (a name that is not a
 /// token, a value with a line break): such a header would inject other headers.
 fn extra_headers(headers: &[(String, String)]) -> Result<Option<Vec<Header>>, SipError> {
@@ -53,6 +76,11 @@ fn extra_headers(headers: &[(String, String)]) -> Result<Option<Vec<Header>>, Si
             if name.is_empty() || !name.chars().all(token) {
                 return Err(SipError::Config(format!(
                     "header name {name:?} is not a SIP token"
+                )));
+            }
+            if STACK_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                return Err(SipError::Config(format!(
+                    "header {name} is written by the SIP stack and cannot be given"
                 )));
             }
             if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {

@@ -106,7 +106,9 @@ pub(crate) fn request_realtime() {
 fn raise_priority() {
     // SAFETY: plain syscalls on the calling thread with a valid, initialised argument.
     let fifo = unsafe {
-        let param = libc::sched_param { sched_priority: 10 };
+        // Zeroed first: some libcs give `sched_param` more fields than the priority.
+        let mut param: libc::sched_param = std::mem::zeroed();
+        param.sched_priority = 10;
         libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) == 0
     };
     if fifo {

@@ -75,12 +75,14 @@ async fn extra_headers_reach_the_callee_and_bad_ones_are_refused() {
         "{result:?}"
     );
 
-    // A value with a line break would add a header of the caller's choosing: refused, and no
-    // INVITE leaves.
+    // A value with a line break would add a header of the caller's choosing, and a header the
+    // stack writes itself would contradict it: refused, and no INVITE leaves.
     for headers in [
         vec![("X-Note".to_string(), "hi\r\nX-Injected: 1".to_string())],
         vec![("X Note".to_string(), "hi".to_string())],
         vec![(String::new(), "hi".to_string())],
+        vec![("content-length".to_string(), "0".to_string())],
+        vec![("i".to_string(), "another-call-id".to_string())],
     ] {
         let opts = DialOptions {
             headers,

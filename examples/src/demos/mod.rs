@@ -27,7 +27,7 @@ fn latest<'a, T>(request: &'a ChatRequest, pick: impl Fn(&'a ChatItem) -> Option
 }
 
 /// The output of the latest tool call in the request's history: what the model just read.
-fn last_tool_output(request: &ChatRequest) -> Option<&str> {
+pub(super) fn last_tool_output(request: &ChatRequest) -> Option<&str> {
     latest(request, |item| match item {
         ChatItem::FunctionCallOutput(o) => Some(o.output.as_str()),
         _ => None,

@@ -1,8 +1,8 @@
 //! The warm_transfer demo: the caller's internet is down and they accept a transfer. The same
 //! script plays the technician's briefing.
 
+use super::last_tool_output;
 use crate::Demo;
-use agents_core::llm::ChatItem;
 use agents_core::testing::{Reply, ScriptedLlm};
 use serde_json::json;
 
@@ -18,11 +18,7 @@ pub fn demo() -> Demo {
             "transfer_to_human",
             // The model reads the output's text (the wire has no error flag).
             Reply::dynamic(|req| {
-                let failed = req.chat_ctx.items().iter().rev().find_map(|i| match i {
-                    ChatItem::FunctionCallOutput(o) => Some(o.output.contains("failed")),
-                    _ => None,
-                });
-                if failed == Some(true) {
+                if last_tool_output(req).is_some_and(|o| o.contains("failed")) {
                     Reply::text("I'm sorry, I couldn't reach a technician. Can I take a message?")
                 } else {
                     Reply::text("You're now connected to a technician. Goodbye!")
