@@ -441,16 +441,11 @@ async fn caller_puts_agent_on_hold_and_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_request_uri_and_record_route_are_honoured() {
-    use agents_sip::server::{SipConfig, SipServer};
-    let mut cfg = SipConfig::new("127.0.0.1:0".parse().unwrap());
-    cfg.rtp_ports = 31900..=31999;
-    let server = SipServer::bind(cfg).await.unwrap();
-    let addr = server.local_addr();
-    let handle = server.handle();
     // The agent hangs up on its own shortly after answering.
-    tokio::spawn(server.serve(|_call| async move {
+    let (addr, handle, _task) = start_server_with(31900..=31999, |_call| async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
-    }));
+    })
+    .await;
     // "proxy" is where Record-Route points; "raw" is the caller's Contact.
     let proxy = RawUa::new(addr).await;
     let raw = RawUa::new(addr).await;
@@ -526,20 +521,15 @@ async fn answer(ua: &RawUa, req: &str, code: u16, reason: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blind_transfer_with_refer() {
-    use agents_sip::server::{SipConfig, SipServer};
-    let mut cfg = SipConfig::new("127.0.0.1:0".parse().unwrap());
-    cfg.rtp_ports = 34000..=34099;
-    let server = SipServer::bind(cfg).await.unwrap();
-    let addr = server.local_addr();
-    let handle = server.handle();
     let (result_tx, mut result_rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(server.serve(move |call| {
+    let (addr, handle, _task) = start_server_with(34000..=34099, move |call| {
         let result_tx = result_tx.clone();
         async move {
             let r = call.refer("sip:human@192.0.2.7:5060").await;
             let _ = result_tx.send(r.map_err(|e| e.to_string()));
         }
-    }));
+    })
+    .await;
     let raw = RawUa::new(addr).await;
     let inv = Req {
         method: "INVITE",
@@ -758,15 +748,10 @@ async fn dialing_a_busy_or_absent_peer_fails_with_its_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_still_hangs_up() {
-    use agents_sip::server::{SipConfig, SipServer};
-    let mut cfg = SipConfig::new("127.0.0.1:0".parse().unwrap());
-    cfg.rtp_ports = 34800..=34899;
-    let server = SipServer::bind(cfg).await.unwrap();
-    let addr = server.local_addr();
-    let handle = server.handle();
-    tokio::spawn(server.serve(|_call| async move {
+    let (addr, handle, _task) = start_server_with(34800..=34899, |_call| async move {
         panic!("handler bug");
-    }));
+    })
+    .await;
     let sim = CallSimulator::with_rtp_ports(34900..=34999).await.unwrap();
     let call = sim.call(addr).await.unwrap();
     assert!(

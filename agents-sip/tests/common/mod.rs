@@ -120,14 +120,36 @@ pub async fn start_server(
     let mut c = SipConfig::new("127.0.0.1:0".parse().unwrap());
     c.rtp_ports = rtp;
     cfg(&mut c);
-    let server = SipServer::bind(c).await.unwrap();
+    serve(c, agents_sip::testing::echo_handler).await
+}
+
+/// A server on 127.0.0.1 with RTP ports `rtp` whose calls run `handler`.
+pub async fn start_server_with<H, F>(
+    rtp: std::ops::RangeInclusive<u16>,
+    handler: H,
+) -> (SocketAddr, ServerHandle, tokio::task::JoinHandle<()>)
+where
+    H: Fn(agents_sip::Call) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut c = SipConfig::new("127.0.0.1:0".parse().unwrap());
+    c.rtp_ports = rtp;
+    serve(c, handler).await
+}
+
+async fn serve<H, F>(
+    config: SipConfig,
+    handler: H,
+) -> (SocketAddr, ServerHandle, tokio::task::JoinHandle<()>)
+where
+    H: Fn(agents_sip::Call) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let server = SipServer::bind(config).await.unwrap();
     let addr = server.local_addr();
     let handle = server.handle();
     let task = tokio::spawn(async move {
-        server
-            .serve(agents_sip::testing::echo_handler)
-            .await
-            .unwrap();
+        server.serve(handler).await.unwrap();
     });
     (addr, handle, task)
 }
