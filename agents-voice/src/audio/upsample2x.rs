@@ -12,12 +12,20 @@
 /// Input samples used on each side of an interpolated sample.
 pub const TAPS: usize = 16;
 
+/// Fractional bits of the fixed-point coefficients. Q14 keeps the worst-case sum (the
+/// coefficients' absolute sum, ≈ 1.18 a side, times two full-scale samples) inside an `i32`,
+/// and integer sums let the compiler vectorise the filter.
+const FRACTION_BITS: u32 = 14;
+
 /// Upsamples a mono stream by two.
 #[derive(Debug, Clone)]
 pub struct Upsampler2x {
-    coeffs: [f32; TAPS],
+    /// Coefficients for the samples after the interpolated point, nearest first.
+    after: [i32; TAPS],
+    /// The same, reversed: for the samples before it, oldest first.
+    before: [i32; TAPS],
     /// The last `2 * TAPS - 1` input samples (zeros before the stream).
-    history: Vec<f32>,
+    history: Vec<i32>,
     /// Output samples still to drop at the start (the filter's delay).
     to_trim: usize,
 }
@@ -31,9 +39,14 @@ impl Default for Upsampler2x {
 impl Upsampler2x {
     /// A fresh stream.
     pub fn new() -> Self {
+        let scale = f64::from(1u32 << FRACTION_BITS);
+        let after = half_band().map(|c| (c * scale).round() as i32);
+        let mut before = after;
+        before.reverse();
         Upsampler2x {
-            coeffs: half_band(),
-            history: vec![0.0; 2 * TAPS - 1],
+            after,
+            before,
+            history: vec![0; 2 * TAPS - 1],
             to_trim: 2 * TAPS,
         }
     }
@@ -42,24 +55,26 @@ impl Upsampler2x {
     /// stream is past its first `TAPS` input samples (the filter's delay).
     pub fn process(&mut self, input: &[i16], out: &mut Vec<i16>) {
         let h = &mut self.history;
-        h.extend(input.iter().map(|&s| f32::from(s)));
+        h.extend(input.iter().map(|&s| i32::from(s)));
+        let first = out.len();
         // Sample `i` and the point halfway to `i + 1` need `TAPS - 1` samples before `i`
         // and `TAPS` after it.
         let end = h.len() - TAPS;
         out.reserve(2 * (end - (TAPS - 1)));
+        let round = 1 << (FRACTION_BITS - 1);
         for i in (TAPS - 1)..end {
-            let mut mid = 0.0;
-            for (k, c) in self.coeffs.iter().enumerate() {
-                mid += c * (h[i - k] + h[i + 1 + k]);
+            let before = &h[i + 1 - TAPS..=i];
+            let after = &h[i + 1..=i + TAPS];
+            let mut acc = round;
+            for k in 0..TAPS {
+                acc += self.before[k] * before[k] + self.after[k] * after[k];
             }
-            for s in [h[i], mid] {
-                if self.to_trim > 0 {
-                    self.to_trim -= 1;
-                } else {
-                    out.push(s.round().clamp(-32768.0, 32767.0) as i16);
-                }
-            }
+            out.push(h[i] as i16);
+            out.push((acc >> FRACTION_BITS).clamp(-32768, 32767) as i16);
         }
+        let trim = self.to_trim.min(out.len() - first);
+        out.drain(first..first + trim);
+        self.to_trim -= trim;
         h.drain(..h.len() - (2 * TAPS - 1));
     }
 
@@ -74,8 +89,8 @@ impl Upsampler2x {
 
 /// The interpolation filter: sinc at the half-sample offsets, Blackman-windowed, scaled so
 /// a constant input stays constant.
-fn half_band() -> [f32; TAPS] {
-    let mut c = [0.0f32; TAPS];
+fn half_band() -> [f64; TAPS] {
+    let mut c = [0.0f64; TAPS];
     let span = TAPS as f64;
     for (k, slot) in c.iter_mut().enumerate() {
         let x = k as f64 + 0.5;
@@ -83,9 +98,9 @@ fn half_band() -> [f32; TAPS] {
         // Blackman window over [-span, span].
         let t = std::f64::consts::PI * (x / span + 1.0);
         let window = 0.42 - 0.5 * t.cos() + 0.08 * (2.0 * t).cos();
-        *slot = (sinc * window) as f32;
+        *slot = sinc * window;
     }
-    let sum: f32 = c.iter().sum::<f32>() * 2.0;
+    let sum: f64 = c.iter().sum::<f64>() * 2.0;
     for slot in &mut c {
         *slot /= sum;
     }
@@ -154,6 +169,25 @@ mod tests {
         assert!(worst < 60.0, "largest error {worst} (of 10000)");
         let dc = upsample_in_frames(&[1234; 300], 160);
         assert!(dc[40..560].iter().all(|&s| (s - 1234).abs() <= 1), "{dc:?}");
+    }
+
+    #[test]
+    fn the_worst_case_input_does_not_overflow_and_saturates() {
+        // Full-scale samples with the signs of the coefficients they meet: the largest sum
+        // the filter can form (overflow would panic in this debug build).
+        let up = Upsampler2x::new();
+        let sign = |c: i32| if c < 0 { i16::MIN } else { i16::MAX };
+        let mut worst: Vec<i16> = up.before.iter().map(|&c| sign(c)).collect();
+        worst.extend(up.after.iter().map(|&c| sign(c)));
+        for negate in [false, true] {
+            let input: Vec<i16> = worst
+                .iter()
+                .map(|&s| if negate { s.saturating_neg() } else { s })
+                .collect();
+            let out = upsample_in_frames(&input, 7);
+            assert_eq!(out.len(), 2 * input.len());
+            assert!(out.contains(&if negate { i16::MIN } else { i16::MAX }));
+        }
     }
 
     /// Amplitude of the `freq` Hz component of `x` (sampled at `rate`).
